@@ -1,0 +1,96 @@
+"""HTTP verdicts: failures along the redirect chain, then the final response.
+
+Fingerprints are consulted first, false-positive signatures before blockpage
+ones (Censored Planet's documented order), so a CDN challenge page is never
+mistaken for a blockpage.  A page received over verified HTTPS cannot have been
+replaced on path, whatever it looks like.
+"""
+
+from __future__ import annotations
+
+from netvigil.analysis.downstream import Downstream
+from netvigil.analysis.http_compare import matches_control
+from netvigil.analysis.rules import rule
+from netvigil.failures import Failure, is_eof, is_reset, is_timeout
+from netvigil.model.observation import HTTPObservation
+from netvigil.model.verdict import Outcome, Technique, Verdict
+
+_SITE_FAULTS = frozenset({Failure.HTTP_INVALID_REDIRECT_LOCATION_HOST})
+
+
+def http_verdicts(rows: tuple[HTTPObservation, ...], downstream: Downstream) -> list[Verdict]:
+    verdicts = []
+    for row in rows:
+        if row.failure:
+            verdicts.append(_failed(row, downstream))
+        elif row.is_final:
+            verdicts.append(_final(row, downstream))
+    return verdicts
+
+
+def _failed(row: HTTPObservation, downstream: Downstream) -> Verdict:
+    where = dict(hostname=row.hostname, depth=row.depth)
+    ctrl = row.ctrl
+    ev = dict(url=row.url, failure=row.failure, status_code=row.status_code,
+              control_failure=(ctrl.failure if ctrl else None) or row.control_failure)
+    failure = row.failure or ""
+    if failure in _SITE_FAULTS:
+        return rule("http.invalid_redirect").verdict(Technique.DOWN, **where, location=row.location, **ev)
+    if row.control_failure is not None or ctrl is None:
+        return rule("http.failure_no_control").verdict(_technique(failure), **where, **ev)
+    if ctrl.failure is not None:
+        return rule("http.failure_control_failed").verdict(Technique.DOWN, **where, **ev)
+    if is_timeout(failure) and row.status_code is not None:
+        return rule("http.throttled").verdict(Technique.THROTTLING, **where,
+                                              control_body_length=ctrl.body_length, **ev)
+    return rule("http.failure_control_ok").verdict(_technique(failure), **where, **ev)
+
+
+def _technique(failure: str) -> Technique:
+    if is_reset(failure):
+        return Technique.HTTP_RESET
+    if is_timeout(failure):
+        return Technique.HTTP_TIMEOUT
+    if is_eof(failure):
+        return Technique.HTTP_EOF
+    return Technique.HTTP_FAILURE
+
+
+def _final(row: HTTPObservation, downstream: Downstream) -> Verdict:
+    where = dict(hostname=row.hostname, depth=row.depth)
+    base = dict(url=row.url, status_code=row.status_code, body_length=row.body_length)
+    fingerprint = _fingerprint_verdict(row, downstream.probe_cc, where, base)
+    if fingerprint is not None and fingerprint.outcome is not Outcome.UNKNOWN:
+        return fingerprint
+    if row.status_code is not None and 300 <= row.status_code < 400 and row.location:
+        return rule("http.redirect_not_followed").verdict(Technique.UNKNOWN, **where, location=row.location, **base)
+    if row.scheme == "https":
+        return rule("http.https_verified").verdict(Technique.OK, **where, **base)
+    if row.control_failure is not None or row.ctrl is None or row.ctrl.failure is not None:
+        if fingerprint is not None:  # a weak fingerprint and nothing to compare with
+            return fingerprint
+        if row.ctrl is not None and row.ctrl.failure is not None and row.control_failure is None:
+            return rule("http.control_failed_probe_ok").verdict(Technique.OK, **where,
+                                                                control_failure=row.ctrl.failure, **base)
+        return rule("http.no_control").verdict(Technique.OK, **where, control_failure=row.control_failure, **base)
+    same, checks = matches_control(row)
+    if same:
+        return rule("http.matches_control").verdict(Technique.OK, **where, url=row.url, **checks)
+    weak = fingerprint.evidence.get("fingerprint") if fingerprint is not None else None
+    return rule("http.diff").verdict(Technique.HTTP_DIFF, **where, url=row.url, fingerprint=weak, **checks)
+
+
+def _fingerprint_verdict(row: HTTPObservation, probe_cc: str, where: dict, base: dict) -> Verdict | None:
+    if not row.fingerprints:
+        return None
+    false_positives = [m for m in row.fingerprints if m.false_positive]
+    confirming = [m for m in row.fingerprints if m.confirms_blocking(probe_cc)]
+    first = (false_positives or confirming or list(row.fingerprints))[0]
+    ev = dict(fingerprint=first.fingerprint_id, fingerprint_source=first.source,
+              fingerprint_scope=first.scope, fingerprint_location=first.location,
+              fingerprint_countries=list(first.countries) or None, **base)
+    if first.false_positive:
+        return rule("http.false_positive_fingerprint").verdict(Technique.OK, **where, **ev)
+    if first.confirms_blocking(probe_cc):
+        return rule("http.blockpage_fingerprint").verdict(Technique.HTTP_BLOCKPAGE, **where, **ev)
+    return rule("http.blockpage_fingerprint_unconfirmed").verdict(Technique.HTTP_BLOCKPAGE, **where, **ev)

@@ -1,0 +1,105 @@
+"""The verdict rules, as data: id, version, layer, outcome, confidence, meaning.
+
+Each rule is evaluated by the layer modules in the order listed here; the first
+rule whose condition holds decides a row.  Changing what a rule means requires a
+new version (or a new id), never an edit in place, so every stored verdict can
+be traced to the exact text below through ``Verdict.rule`` (``id@version``).
+
+Confidence is the rule's prior that its verdict is right, set conservatively:
+rules without a control or a fingerprint never claim more than 0.6, and a rule
+that sees the control fail too can only say ``down``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from netvigil.model.verdict import Layer, Outcome, Technique, Verdict
+
+RULES_VERSION = "2026.11.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    rule_id: str
+    version: int
+    layer: Layer
+    outcome: Outcome
+    confidence: float
+    meaning: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.rule_id}@{self.version}"
+
+    def verdict(self, technique: Technique, *, hostname: str, depth: int, **evidence: Any) -> Verdict:
+        return Verdict(
+            layer=self.layer, technique=technique, outcome=self.outcome,
+            confidence=self.confidence, rule=self.ref, hostname=hostname, depth=depth,
+            evidence={k: v for k, v in evidence.items() if v is not None},
+        )
+
+
+def _r(rule_id: str, layer: Layer, outcome: Outcome, confidence: float, meaning: str, version: int = 1) -> Rule:
+    return Rule(rule_id, version, layer, outcome, confidence, meaning)
+
+
+B, D, K, U = Outcome.BLOCKED, Outcome.DOWN, Outcome.OK, Outcome.UNKNOWN
+DNS, TCP, TLS, HTTP, WEB = Layer.DNS, Layer.TCP, Layer.TLS, Layer.HTTP, Layer.WEB
+
+RULES: tuple[Rule, ...] = (
+    # DNS, per hostname and redirect hop, over the probe's own resolver.
+    _r("dns.fingerprint", DNS, B, 1.0, "An answer is a known blocking address (DNS fingerprint that confirms blocking in this country or at ISP/national scope)."),
+    _r("dns.failure_reference_failed", DNS, D, 0.9, "The lookup failed and the unfiltered reference (helper or DoH) found no address either: the name does not resolve for anyone."),
+    _r("dns.failure_reference_ok", DNS, B, 0.9, "The lookup failed (NXDOMAIN, refused, servfail, timeout, no answer) while the unfiltered reference resolved the name."),
+    _r("dns.failure_control_fetched", DNS, B, 0.7, "The lookup of a redirect hop's name failed while the helper fetched the page through the same redirects."),
+    _r("dns.failure_no_reference", DNS, U, 0.4, "The lookup failed and there is no unfiltered reference to compare with."),
+    _r("dns.bogon_in_reference", DNS, D, 0.8, "The unfiltered reference returns the same non-routable address: the site is unreachable from the Internet for everyone."),
+    _r("dns.bogon_not_in_reference", DNS, B, 0.95, "A non-routable answer (private, loopback, reserved) that the unfiltered reference did not return."),
+    _r("dns.bogon_no_reference", DNS, U, 0.5, "A non-routable answer with no unfiltered reference to compare with."),
+    _r("dns.answer_for_nonexistent_name", DNS, B, 0.9, "The resolver answered with addresses for a name the unfiltered reference says does not exist."),
+    _r("dns.consistent", DNS, K, 0.9, "An answer is among the reference's addresses or shares their ASN."),
+    _r("dns.inconsistent_and_failing", DNS, B, 0.85, "No answer is among the reference's addresses or ASNs, and the answered addresses then failed or served different content while the control succeeded."),
+    _r("dns.tls_consistent", DNS, K, 0.85, "Answers differ from the reference, but the address proved with a valid TLS certificate that it serves the name, and nothing failed through it."),
+    _r("dns.inconsistent_content_ok", DNS, K, 0.6, "Answers differ from the reference (CDN or geo-DNS) but the content fetched through them matches the control."),
+    _r("dns.inconsistent_unexplained", DNS, U, 0.5, "Answers differ from the reference and nothing downstream confirms or refutes interference (a known false-positive source)."),
+    _r("dns.no_reference", DNS, U, 0.3, "Routable answers but no unfiltered reference for this name."),
+    # TCP, per endpoint whose address is not already explained by DNS.
+    _r("tcp.failure_control_failed", TCP, D, 0.9, "The connection failed and the helper's connection to the same endpoint failed too."),
+    _r("tcp.failure_but_site_loaded", TCP, U, 0.3, "The connection failed but the page loaded through another address."),
+    _r("tcp.failure_control_ok", TCP, B, 0.9, "The connection failed while the helper connected to the same endpoint."),
+    _r("tcp.failure_control_fetched", TCP, B, 0.7, "The connection failed on a hop the helper did not test, while the helper fetched the page through the same redirects."),
+    _r("tcp.failure_no_control", TCP, U, 0.4, "The connection failed and there is no control for it."),
+    _r("tcp.ipv6_unavailable", TCP, U, 0.2, "An IPv6 endpoint was unreachable: the probe's network likely has no IPv6."),
+    # TLS, per endpoint with a successful connection.
+    _r("tls.failure_control_failed", TLS, D, 0.9, "The handshake failed and the helper's handshake with the same endpoint failed too (a broken certificate or server)."),
+    _r("tls.failure_but_site_loaded", TLS, U, 0.3, "The handshake failed but the page loaded through another address."),
+    _r("tls.certificate_control_ok", TLS, B, 0.85, "The certificate was invalid for the probe while the helper validated the same endpoint: a middlebox presented its own certificate."),
+    _r("tls.failure_control_ok", TLS, B, 0.9, "The handshake was reset, timed out or cut while the helper completed it with the same endpoint."),
+    _r("tls.failure_control_fetched", TLS, B, 0.7, "The handshake failed on a hop the helper did not test, while the helper fetched the page through the same redirects."),
+    _r("tls.failure_no_control", TLS, U, 0.4, "The handshake failed and there is no control for it."),
+    # HTTP, per transaction of the redirect chain.
+    _r("http.false_positive_fingerprint", HTTP, K, 0.8, "The response matches a known false-positive signature (CDN challenge, default server page): not a blockpage."),
+    _r("http.blockpage_fingerprint", HTTP, B, 1.0, "The response matches a blockpage fingerprint that confirms blocking."),
+    _r("http.blockpage_fingerprint_unconfirmed", HTTP, U, 0.5, "The response matches a blockpage fingerprint of another country or a vague blocking word, and there is no control to compare with."),
+    _r("http.invalid_redirect", HTTP, D, 0.6, "The site's own redirect points to an unusable location: a fault of the site, not of the network."),
+    _r("http.failure_control_failed", HTTP, D, 0.85, "The request failed and the helper's fetch failed too."),
+    _r("http.throttled", HTTP, B, 0.7, "The response started (status and headers arrived) but the body stalled until the timeout, while the helper fetched it whole."),
+    _r("http.failure_control_ok", HTTP, B, 0.85, "The request was reset, cut or timed out while the helper fetched the page."),
+    _r("http.failure_no_control", HTTP, U, 0.4, "The request failed and there is no control for it."),
+    _r("http.redirect_not_followed", HTTP, U, 0.3, "The last response recorded is a redirect: the next hop failed before any HTTP exchange (see that hop's verdicts)."),
+    _r("http.https_verified", HTTP, K, 0.9, "The page arrived over HTTPS with a valid certificate: its content cannot have been replaced on path."),
+    _r("http.matches_control", HTTP, K, 0.85, "The final response matches the helper's (status, and body length, title or distinctive headers)."),
+    _r("http.control_failed_probe_ok", HTTP, K, 0.6, "The probe fetched the page while the helper could not."),
+    _r("http.no_control", HTTP, K, 0.5, "The probe fetched the page, no blockpage fingerprint matched, and there is no control to compare with."),
+    _r("http.diff", HTTP, B, 0.6, "The final response differs from the helper's in status, body length, title and distinctive headers (a weak fingerprint match, if any, is cited)."),
+    # Whole measurement.
+    _r("web.insufficient", WEB, U, 0.0, "No layer produced evidence either way."),
+)
+
+BY_ID: dict[str, Rule] = {rule.rule_id: rule for rule in RULES}
+
+
+def rule(rule_id: str) -> Rule:
+    return BY_ID[rule_id]

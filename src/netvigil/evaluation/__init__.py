@@ -1,0 +1,1 @@
+"""Evaluation of netvigil's verdicts against labelled ground truth."""
