@@ -76,6 +76,8 @@ _LEGACY = {
     "dns_name_failure": Failure.DNS_SERVFAIL_ERROR,
     "address_family_not_supported_error": Failure.NETWORK_UNREACHABLE,
     "ssl_error": Failure.SSL_FAILED_HANDSHAKE,
+    # Measurement Kit's name for a redirect whose Location cannot be followed.
+    "http_invalid_redirect_url": Failure.HTTP_INVALID_REDIRECT_LOCATION_HOST,
 }
 
 _KNOWN = {f.value: f.value for f in Failure}

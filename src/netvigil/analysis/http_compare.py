@@ -49,12 +49,16 @@ def title_match(obs: HTTPObservation) -> bool | None:
 
 
 def headers_match(obs: HTTPObservation) -> bool | None:
+    """Shared distinctive header names.  Undecided when neither side has any:
+    identical sets of common headers (deployed v0.4 counts those as a match)
+    say nothing, since blockpages and real pages both send them."""
     if obs.ctrl is None or not obs.ctrl.headers:
         return None
-    ctrl_names = {name for name, _ in obs.ctrl.headers}
-    if obs.header_names == ctrl_names:
-        return True
-    return bool((obs.header_names - COMMON_HEADERS) & (ctrl_names - COMMON_HEADERS))
+    probe_rare = obs.header_names - COMMON_HEADERS
+    ctrl_rare = {name for name, _ in obs.ctrl.headers} - COMMON_HEADERS
+    if not probe_rare and not ctrl_rare:
+        return None
+    return bool(probe_rare & ctrl_rare)
 
 
 def matches_control(obs: HTTPObservation) -> tuple[bool, dict]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from netvigil.analysis.downstream import Downstream
 from netvigil.analysis.http_compare import matches_control
+from netvigil.analysis.observations import hostname_of, is_bogon
 from netvigil.analysis.rules import rule
 from netvigil.failures import Failure, is_eof, is_reset, is_timeout
 from netvigil.model.observation import HTTPObservation
@@ -25,7 +26,17 @@ def http_verdicts(rows: tuple[HTTPObservation, ...], downstream: Downstream) -> 
             verdicts.append(_failed(row, downstream))
         elif row.is_final:
             verdicts.append(_final(row, downstream))
+        else:
+            verdicts.extend(_redirect_hop(row, downstream))
     return verdicts
+
+
+def _redirect_hop(row: HTTPObservation, downstream: Downstream) -> list[Verdict]:
+    """A redirect that is itself the blockpage (e.g. a Location to a national blocking site)."""
+    where = dict(hostname=row.hostname, depth=row.depth)
+    base = dict(url=row.url, status_code=row.status_code, location=row.location)
+    verdict = _fingerprint_verdict(row, downstream.probe_cc, where, base)
+    return [verdict] if verdict is not None and verdict.outcome is Outcome.BLOCKED else []
 
 
 def _failed(row: HTTPObservation, downstream: Downstream) -> Verdict:
@@ -34,6 +45,8 @@ def _failed(row: HTTPObservation, downstream: Downstream) -> Verdict:
     ev = dict(url=row.url, failure=row.failure, status_code=row.status_code,
               control_failure=(ctrl.failure if ctrl else None) or row.control_failure)
     failure = row.failure or ""
+    if row.location and is_bogon(hostname_of(row.location)):
+        return rule("http.redirect_to_bogon").verdict(Technique.HTTP_BLOCKPAGE, **where, location=row.location, **ev)
     if failure in _SITE_FAULTS:
         return rule("http.invalid_redirect").verdict(Technique.DOWN, **where, location=row.location, **ev)
     if row.control_failure is not None or ctrl is None:
@@ -62,6 +75,8 @@ def _final(row: HTTPObservation, downstream: Downstream) -> Verdict:
     fingerprint = _fingerprint_verdict(row, downstream.probe_cc, where, base)
     if fingerprint is not None and fingerprint.outcome is not Outcome.UNKNOWN:
         return fingerprint
+    if row.location and is_bogon(hostname_of(row.location)):
+        return rule("http.redirect_to_bogon").verdict(Technique.HTTP_BLOCKPAGE, **where, location=row.location, **base)
     if row.status_code is not None and 300 <= row.status_code < 400 and row.location:
         return rule("http.redirect_not_followed").verdict(Technique.UNKNOWN, **where, location=row.location, **base)
     if row.scheme == "https":

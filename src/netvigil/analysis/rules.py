@@ -83,6 +83,7 @@ RULES: tuple[Rule, ...] = (
     _r("http.false_positive_fingerprint", HTTP, K, 0.8, "The response matches a known false-positive signature (CDN challenge, default server page): not a blockpage."),
     _r("http.blockpage_fingerprint", HTTP, B, 1.0, "The response matches a blockpage fingerprint that confirms blocking."),
     _r("http.blockpage_fingerprint_unconfirmed", HTTP, U, 0.5, "The response matches a blockpage fingerprint of another country or a vague blocking word, and there is no control to compare with."),
+    _r("http.redirect_to_bogon", HTTP, B, 0.8, "The response redirects to a non-routable address (a filter's portal such as a firewall's user-check page), which no public site does."),
     _r("http.invalid_redirect", HTTP, D, 0.6, "The site's own redirect points to an unusable location: a fault of the site, not of the network."),
     _r("http.failure_control_failed", HTTP, D, 0.85, "The request failed and the helper's fetch failed too."),
     _r("http.throttled", HTTP, B, 0.7, "The response started (status and headers arrived) but the body stalled until the timeout, while the helper fetched it whole."),

@@ -1,0 +1,1 @@
+"""Measurements made under controlled interference, with their ground truth."""
