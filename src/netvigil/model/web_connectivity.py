@@ -211,6 +211,22 @@ def _list(obj: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
+def _seq(value: Any, where: str) -> list[Any]:
+    """A JSON list where the format has one; ``null`` counts as empty."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadRecord(f"{where} is a JSON {type(value).__name__}, not a list")
+    return value
+
+
+def _map(value: Any, where: str) -> dict[str, Any]:
+    """A JSON object where the format has one; ``null`` counts as empty."""
+    if value is None:
+        return {}
+    return _obj(value, where)
+
+
 def _obj(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRecord(f"{where} is a JSON {type(value).__name__}, not an object")
@@ -252,7 +268,7 @@ def _dns(raw: Any) -> DNSQuery:
     q = _obj(raw, "a DNS query")
     depth, classic = _tags(q)
     answers = []
-    for a in q.get("answers") or []:
+    for a in _seq(q.get("answers"), "a DNS query's answers"):
         a = _obj(a, "a DNS answer")
         value = a.get("ipv4") or a.get("ipv6") or a.get("hostname")
         if isinstance(value, str):
@@ -348,8 +364,8 @@ def _control(raw: Any) -> Control | None:
     if raw is None or raw == {}:
         return None
     c = _obj(raw, "test_keys.control")
-    dns = c.get("dns") if isinstance(c.get("dns"), dict) else None
-    addrs = tuple(a for a in (dns or {}).get("addrs") or [] if isinstance(a, str))
+    dns = _map(c.get("dns"), "control.dns") or None
+    addrs = tuple(a for a in _seq((dns or {}).get("addrs"), "control.dns.addrs") if isinstance(a, str))
     return Control(
         dns_failure=normalize_failure(dns.get("failure")) if dns else None,
         dns_addrs=addrs,
@@ -357,7 +373,7 @@ def _control(raw: Any) -> Control | None:
         tcp=_control_steps(c.get("tcp_connect")),
         tls=_control_steps(c.get("tls_handshake")),
         http=_control_http(c.get("http_request")),
-        ip_asn={ip: asn for ip, info in (c.get("ip_info") or {}).items()
+        ip_asn={ip: asn for ip, info in _map(c.get("ip_info"), "control.ip_info").items()
                 if isinstance(info, dict) and (asn := _int(info.get("asn")))},
     )
 

@@ -1,0 +1,68 @@
+"""Real OONI measurements (fastpath fixtures and probe-cli manual runs) through the analysis.
+
+Each row states what the measurement shows and the verdict netvigil must give;
+OONI's own classic ``blocking`` key is cited where it differs, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from netvigil.analysis.web import analyze_measurement
+from netvigil.model.measurement import measurement_from_dict
+from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
+
+FASTPATH = shared_data_dir() / "ooni-backend/fastpath/fastpath/tests/data"
+MANUAL = shared_data_dir() / "ooni-probe-cli/internal/minipipeline/testdata/webconnectivity/manual"
+pytestmark = pytest.mark.skipif(not FASTPATH.is_dir(), reason="shared OONI fixtures absent")
+
+# file -> (summary technique, outcome, rule id, evidence that must be present)
+EXPECTED = {
+    # Iran's national DNS blocking address 10.10.34.36, confirmed by fingerprint.
+    "web_connectivity_ir_fp.json": ("dns.bogon", "blocked", "dns.fingerprint", {"fingerprint": "ooni.ir_10dot10_ipv4_1"}),
+    "bug_352.json": ("dns.bogon", "blocked", "dns.fingerprint", {"answer": "10.10.34.36"}),
+    # Indonesia 2025: archive.org redirects to the government's blocking site (OONI classic: blocking=false).
+    "20250527233111.802678_ID_webconnectivity_5a37ec909dbf14e3.json":
+        ("http.blockpage", "blocked", "http.blockpage_fingerprint", {"fingerprint": "ooni.id_lamanlabuh_kominfo"}),
+    # China: the resolver answers for a name the helper says does not exist.
+    "web_connectivity_odd_hdr.json": ("dns.spoof", "blocked", "dns.answer_for_nonexistent_name", {}),
+    # Slovakia: NXDOMAIN while the helper resolves the name.
+    "requests_none.json": ("dns.nxdomain", "blocked", "dns.failure_reference_ok", {}),
+    # Australia: a redirect to a firewall's user-check portal on a private address.
+    "web_connectivity_b64_hdr.json": ("http.blockpage", "blocked", "http.redirect_to_bogon", {}),
+    # Netherlands: the probe crashed on a non-ASCII header; no HTTP data (OONI classic: http-failure).
+    "bug_351.json": ("unknown", "unknown", "web.insufficient", {}),
+    # The helper fails too: not censorship.
+    "web_connectivity_no_body.json": ("down", "down", "http.failure_control_failed", {}),
+    "web_connectivity_null2.json": ("down", "down", "http.failure_control_failed", {}),
+    "report2.json": ("ok", "ok", "http.https_verified", {}),
+    "test_keys_none.json": ("unknown", "unknown", "web.insufficient", {}),
+}
+
+
+@pytest.fixture(scope="module")
+def fingerprints():
+    return load_default_fingerprints()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fastpath_fixture_verdict(name, fingerprints):
+    technique, outcome, rule_id, evidence = EXPECTED[name]
+    m = measurement_from_dict(json.loads((FASTPATH / name).read_text()))
+    summary = analyze_measurement(m, fingerprints).summary
+    assert (summary.technique.value, summary.outcome.value) == (technique, outcome), summary.to_dict()
+    assert summary.rule.split("@")[0] == rule_id
+    for key, value in evidence.items():
+        assert summary.evidence.get(key) == value
+
+
+@pytest.mark.parametrize("name", ["8844", "dnsgoogle80", "firefoxcom", "issue-2456", "noipv6", "youtube"])
+def test_manual_italian_runs_are_never_called_censored(name, fingerprints):
+    path = MANUAL / name / "measurement.json"
+    if not path.exists():
+        pytest.skip("manual measurements absent")
+    analysis = analyze_measurement(measurement_from_dict(json.loads(path.read_text())), fingerprints)
+    assert analysis.summary.outcome.value != "blocked", analysis.summary.to_dict()
+    assert analysis.observations is not None and analysis.observations.dns
