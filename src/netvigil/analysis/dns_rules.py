@@ -1,8 +1,9 @@
-"""DNS verdicts: one per (hostname, redirect hop), over the probe's own resolver.
+"""DNS verdicts: one per (hostname, redirect hop), over the probe's primary resolver.
 
-Only the system resolver is judged: it is what a user's browser uses.  DoH
-answers serve as the unfiltered reference (see ``observations``); DNS over UDP
-is extension data, kept in observations but not judged here.
+Only the primary ("classic") resolver is judged: it is what a user's browser
+uses (the system resolver, or the resolver a netvigil probe was configured
+with).  DoH answers serve as the unfiltered reference (see ``observations``);
+other extension lookups are kept in observations but not judged here.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _FAILURE_TECHNIQUE = {
 def dns_verdicts(rows: Iterable[DNSObservation], downstream: Downstream) -> list[Verdict]:
     groups: dict[tuple[str, int], list[DNSObservation]] = defaultdict(list)
     for row in rows:
-        if row.engine in ("system", "getaddrinfo", "golang_net_resolver", "go"):
+        if row.classic:
             groups[(row.hostname, row.depth)].append(row)
     return [_judge(host, depth, group, downstream) for (host, depth), group in sorted(
         groups.items(), key=lambda item: (item[0][1], item[0][0]))]

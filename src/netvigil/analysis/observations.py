@@ -142,7 +142,7 @@ def _dns_rows(
     ref_addrs = ref.addrs.get(host, set())
     ref_asns = ref.asns.get(host, set())
     common = dict(
-        hostname=host, depth=q.depth, engine=q.engine, resolver=q.resolver_address,
+        hostname=host, depth=q.depth, engine=q.engine, resolver=q.resolver_address, classic=q.classic,
         query_type=q.query_type, failure=q.failure, reference_failure=ref.failure.get(host),
         reference_measured=measured, reference_addrs=tuple(sorted(ref_addrs)),
     )

@@ -24,6 +24,7 @@ class DNSObservation:
     engine: str
     resolver: str
     query_type: str
+    classic: bool  # the probe's primary resolver (v0.5 tag "classic"; every query of older versions)
     failure: str | None
     answer: str | None  # one row per answer; None when the lookup returned none
     answer_asn: int | None
