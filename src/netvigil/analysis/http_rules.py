@@ -2,7 +2,9 @@
 
 Fingerprints are consulted first, false-positive signatures before blockpage
 ones (Censored Planet's documented order), so a CDN challenge page is never
-mistaken for a blockpage.  A page received over verified HTTPS cannot have been
+mistaken for a blockpage; the one exception is a national or ISP blockpage
+fingerprint confirmed for the probe's own country, which is specific evidence
+where some false-positive signatures are single common words.  A page received over verified HTTPS cannot have been
 replaced on path, whatever it looks like.
 """
 
@@ -100,7 +102,10 @@ def _fingerprint_verdict(row: HTTPObservation, probe_cc: str, where: dict, base:
         return None
     false_positives = [m for m in row.fingerprints if m.false_positive]
     confirming = [m for m in row.fingerprints if m.confirms_blocking(probe_cc)]
-    first = (false_positives or confirming or list(row.fingerprints))[0]
+    # A national or ISP blockpage confirmed for this country is specific evidence and
+    # outranks false-positive signatures, some of which are single words ("redirect").
+    specific = [m for m in confirming if m.scope in ("nat", "isp") and probe_cc in m.countries]
+    first = (specific or false_positives or confirming or list(row.fingerprints))[0]
     ev = dict(fingerprint=first.fingerprint_id, fingerprint_source=first.source,
               fingerprint_scope=first.scope, fingerprint_location=first.location,
               fingerprint_countries=list(first.countries) or None, **base)

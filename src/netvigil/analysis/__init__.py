@@ -1,0 +1,1 @@
+"""Pure analysis: measurements and observations in, verdicts out; no I/O."""

@@ -1,0 +1,1 @@
+"""The I/O edge: files and databases that analysis reads from and writes to."""

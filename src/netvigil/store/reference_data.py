@@ -1,0 +1,188 @@
+"""Reading blockpage fingerprint files: the file edge of ``analysis.fingerprints``.
+
+The reference files (OONI's blocking-fingerprints, Censored Planet's signature
+lists) may not be redistributed, so netvigil never ships them: they are read at
+run time from a shared data directory laid out as upstream publishes them.
+Reading is forgiving on purpose: a malformed row or a bad regex in upstream
+data is skipped and reported in ``FingerprintDB.skipped``, because one broken
+pattern must not take the whole analysis down with it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from netvigil.analysis.fingerprints import Fingerprint, FingerprintDB
+
+OONI_DNS_CSV = "fingerprints_dns.csv"
+OONI_HTTP_CSV = "fingerprints_http.csv"
+CP_BLOCKPAGE_JSON = "blockpage_signatures.json"
+CP_FALSE_POSITIVE_JSON = "false_positive_signatures.json"
+
+_OONI_DIR = Path("ooni-blocking-fingerprints")
+_CP_DIR = Path("censoredplanet/assets-censoredplanet")
+_REPO_ROOT = Path(__file__).resolve().parents[3]
+
+# Censored Planet encodes the kind of blockpage in the id prefix; map it onto
+# OONI's scope vocabulary (as OONI did when importing these signatures),
+# except that "unknown" stays "unk" rather than being guessed national.
+_CP_SCOPES = {
+    "a_prod": "prod",
+    "b_nat": "nat",
+    "c_isp": "isp",
+    "d_corp": "inst",
+    "e_unk": "unk",
+    "f_gen": "vbw",
+}
+
+
+def shared_data_dir() -> Path:
+    """Where the shared reference data lives.
+
+    ``$NETVIGIL_SHARED_DATA`` if set; else ``../shared/data`` from the current
+    directory (the usual checkout layout); else the same path relative to the
+    repository holding this file.  The directory may not exist.
+    """
+    configured = os.environ.get("NETVIGIL_SHARED_DATA")
+    if configured:
+        return Path(configured)
+    from_cwd = Path.cwd() / ".." / "shared" / "data"
+    if from_cwd.is_dir():
+        return from_cwd.resolve()
+    return (_REPO_ROOT / ".." / "shared" / "data").resolve()
+
+
+def load_ooni_fingerprints(
+    dns_csv: Path, http_csv: Path, *, skipped: list[str] | None = None
+) -> list[Fingerprint]:
+    """OONI fingerprints from both CSV files; bad rows are described in ``skipped``."""
+    sink = [] if skipped is None else skipped
+    return _read_ooni_csv(dns_csv, sink) + _read_ooni_csv(http_csv, sink)
+
+
+def load_censoredplanet_signatures(
+    blockpage_json: Path, false_positive_json: Path, *, skipped: list[str] | None = None
+) -> list[Fingerprint]:
+    """Censored Planet signatures, false positives first; bad lines go to ``skipped``."""
+    sink = [] if skipped is None else skipped
+    return _read_cp_false_positives(false_positive_json, sink) + _read_cp_blockpages(blockpage_json, sink)
+
+
+def load_default_fingerprints(data_dir: Path | None = None) -> FingerprintDB:
+    """Every fingerprint file that exists, OONI and Censored Planet together.
+
+    Each of the four files is looked up first in ``$NETVIGIL_FINGERPRINTS_DIR``
+    (a flat folder holding updated files under their original names), then in
+    ``data_dir`` (default :func:`shared_data_dir`) in the upstream layout.
+    Returns :meth:`FingerprintDB.empty` when no file exists.
+    """
+    root = shared_data_dir() if data_dir is None else data_dir
+    readers: list[tuple[Path, str, Callable[[Path, list[str]], list[Fingerprint]]]] = [
+        (_OONI_DIR, OONI_DNS_CSV, _read_ooni_csv),
+        (_OONI_DIR, OONI_HTTP_CSV, _read_ooni_csv),
+        (_CP_DIR, CP_FALSE_POSITIVE_JSON, _read_cp_false_positives),
+        (_CP_DIR, CP_BLOCKPAGE_JSON, _read_cp_blockpages),
+    ]
+    fingerprints: list[Fingerprint] = []
+    skipped: list[str] = []
+    found = False
+    for folder, name, read in readers:
+        path = _locate(root / folder, name)
+        if path is None:
+            continue
+        found = True
+        try:
+            fingerprints += read(path, skipped)
+        except OSError as exc:
+            skipped.append(f"{path}: unreadable: {exc}")
+    return FingerprintDB(fingerprints, skipped) if found else FingerprintDB.empty()
+
+
+def _locate(default_folder: Path, name: str) -> Path | None:
+    override = os.environ.get("NETVIGIL_FINGERPRINTS_DIR")
+    for folder in ([Path(override)] if override else []) + [default_folder]:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _read_ooni_csv(path: Path, skipped: list[str]) -> list[Fingerprint]:
+    fingerprints = []
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            try:
+                fingerprints.append(_ooni_fingerprint(row))
+            except ValueError as exc:
+                skipped.append(f"{path.name}:{reader.line_num}: {exc}")
+    return fingerprints
+
+
+def _ooni_fingerprint(row: dict[str | None, str | None]) -> Fingerprint:
+    """One CSV row; raises ValueError for a row that cannot be a fingerprint."""
+    if None in row:
+        raise ValueError("more fields than the header has")
+    scope = _required(row, "scope").lower()
+    return Fingerprint(
+        fingerprint_id=_required(row, "name"),
+        source="ooni",
+        scope=scope,
+        location=_required(row, "location_found").lower(),
+        pattern_type=_required(row, "pattern_type").lower(),
+        pattern=row.get("pattern") or "",
+        countries=tuple(
+            c.strip().upper() for c in (row.get("expected_countries") or "").split(",") if c.strip()
+        ),
+        false_positive=scope == "fp",
+    )
+
+
+def _required(row: dict[str | None, str | None], column: str) -> str:
+    value = (row.get(column) or "").strip()
+    if not value:
+        raise ValueError(f"missing {column}")
+    return value
+
+
+def _read_cp_blockpages(path: Path, skipped: list[str]) -> list[Fingerprint]:
+    return _read_cp_jsonl(path, False, skipped)
+
+
+def _read_cp_false_positives(path: Path, skipped: list[str]) -> list[Fingerprint]:
+    return _read_cp_jsonl(path, True, skipped)
+
+
+def _read_cp_jsonl(path: Path, false_positive: bool, skipped: list[str]) -> list[Fingerprint]:
+    """One ``{"fingerprint": id, "pattern": regex}`` object per non-blank line."""
+    fingerprints = []
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                fingerprints.append(_cp_fingerprint(json.loads(line), false_positive))
+            except (ValueError, TypeError) as exc:  # ValueError includes json.JSONDecodeError
+                skipped.append(f"{path.name}:{line_no}: {exc}")
+    return fingerprints
+
+
+def _cp_fingerprint(record: object, false_positive: bool) -> Fingerprint:
+    if not isinstance(record, dict):
+        raise TypeError("not a JSON object")
+    fingerprint_id, pattern = record.get("fingerprint"), record.get("pattern")
+    if not isinstance(fingerprint_id, str) or not fingerprint_id or not isinstance(pattern, str):
+        raise TypeError("needs string 'fingerprint' and 'pattern'")
+    prefix = "_".join(fingerprint_id.split("_", 2)[:2])
+    return Fingerprint(
+        fingerprint_id=fingerprint_id,
+        source="censoredplanet",
+        scope="fp" if false_positive else _CP_SCOPES.get(prefix, "unk"),
+        location="body",
+        pattern_type="regexp",
+        pattern=pattern,
+        false_positive=false_positive,
+    )
