@@ -39,6 +39,9 @@ from typing import Any
 
 import ahocorasick
 
+from netvigil.model.fingerprint import FALSE_POSITIVE_SCOPE as _FALSE_POSITIVE_SCOPE
+from netvigil.model.fingerprint import FingerprintMatch
+
 MAX_BODY_SCAN = 1 << 20
 """Bytes (bytes bodies) or characters (str bodies) of a body that are scanned."""
 
@@ -46,9 +49,6 @@ PATTERN_TYPES = frozenset({"full", "prefix", "contains", "regexp"})
 SOURCES = frozenset({"ooni", "censoredplanet"})
 REGEX_FLAGS = re.DOTALL
 
-_FALSE_POSITIVE_SCOPE = "fp"
-_VAGUE_SCOPE = "vbw"
-_ANY_COUNTRY_SCOPES = frozenset({"isp", "nat"})
 _SHORT_LITERAL = 3
 
 # re's IGNORECASE treats these as case variants of ASCII letters, but
@@ -102,39 +102,6 @@ def _invalid_reason(fp: Fingerprint) -> str | None:
     ):
         return f"location {fp.location!r} is not dns, body or header.<lower-case name>"
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class FingerprintMatch:
-    """A fingerprint that matched: enough to explain and score a verdict."""
-
-    fingerprint_id: str
-    source: str
-    scope: str
-    location: str
-    countries: tuple[str, ...]
-    false_positive: bool
-
-    def confirms_blocking(self, probe_cc: str) -> bool:
-        """Whether this match alone confirms blocking for a probe in ``probe_cc``.
-
-        A false-positive match never confirms, and neither does a vague
-        blocking word (scope ``vbw``, which includes Censored Planet's
-        ``f_gen`` signatures): such words appear on ordinary error pages.
-        Any other match confirms when the probe's country is expected, when
-        no country is listed, when the scope is national or ISP-level (OONI
-        fastpath's rule: those blockpages are unambiguous wherever seen), or
-        when it is a Censored Planet blockpage signature (product, national,
-        ISP, corporate blockpages, curated as unique to blocking).
-        """
-        if self.false_positive or self.scope == _VAGUE_SCOPE:
-            return False
-        return (
-            not self.countries
-            or probe_cc.upper() in self.countries
-            or self.scope in _ANY_COUNTRY_SCOPES
-            or self.source == "censoredplanet"
-        )
 
 
 def _match_of(fp: Fingerprint) -> FingerprintMatch:

@@ -11,7 +11,13 @@ the scenario's definition, the definition wins and the reason is noted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import orjson
+
+from netvigil.analysis.fingerprints import FingerprintDB
+from netvigil.analysis.web import analyze_measurement
+from netvigil.model.measurement import measurement_from_dict
 from netvigil.model.verdict import Outcome, Technique as T
 
 #: scenario name -> expected summary technique.
@@ -112,3 +118,20 @@ class ScenarioResult:
     @property
     def false_censorship(self) -> bool:
         return without_interference(self.name) and self.outcome is Outcome.BLOCKED
+
+
+QA_SUBDIR = "ooni-probe-cli/internal/minipipeline/testdata/webconnectivity/generated"
+
+
+def evaluate(scenarios_dir: Path, fingerprints: FingerprintDB) -> list[ScenarioResult]:
+    """Analyse every labelled scenario found under ``scenarios_dir`` (one folder each)."""
+    results = []
+    for name, expected in sorted(EXPECTED.items()):
+        path = scenarios_dir / name / "measurement.json"
+        if not path.exists():
+            continue
+        m = measurement_from_dict(orjson.loads(path.read_bytes()))
+        summary = analyze_measurement(m, fingerprints).summary
+        results.append(ScenarioResult(name, expected, summary.technique, summary.outcome, summary.depth,
+                                      summary.rule, (m.test_keys or {}).get("blocking")))
+    return results

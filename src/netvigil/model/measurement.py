@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+
+import orjson
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +55,8 @@ def measurement_from_dict(obj: Any, *, uid: str | None = None) -> Measurement:
     if not isinstance(obj, dict):
         raise BadRecord(f"measurement is a JSON {type(obj).__name__}, not an object")
     missing = [f for f in REQUIRED_FIELDS if not isinstance(obj.get(f), str) or not obj.get(f)]
+    if "test_keys" not in obj:  # may be null, but a measurement always has the key (df-000)
+        missing.append("test_keys")
     if missing:
         raise BadRecord(f"missing required field(s): {', '.join(missing)}")
     if not _START_TIME_RE.match(obj["measurement_start_time"]):
@@ -78,16 +82,15 @@ def measurement_from_dict(obj: Any, *, uid: str | None = None) -> Measurement:
 
 
 def derive_uid(obj: dict[str, Any]) -> str:
-    """OONI-shaped uid (``YYYYMMDDhhmmss.000000_CC_test_hash``) from identifying fields.
+    """OONI-shaped uid (``YYYYMMDDhhmmss.000000_CC_test_hash``) from the content.
 
-    The hash covers report_id, input, start times, vantage point, test and the
-    probe-assigned id: together they identify one measurement in OONI's archive.
+    The hash is over the canonical JSON (sorted keys, no whitespace), so the same
+    measurement read from a pretty-printed file or a JSONL line gets the same uid,
+    while two measurements that differ in anything (even with the same report,
+    input and second, as OONI's QA scenarios do) never share one.
     """
-    parts = [str(obj.get(k)) for k in (
-        "report_id", "input", "measurement_start_time", "test_start_time",
-        "probe_cc", "probe_asn", "test_name", "id", "software_name",
-    )]
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()[:16]
+    canonical = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    digest = hashlib.sha256(canonical).hexdigest()[:20]
     stamp = "".join(ch for ch in str(obj.get("measurement_start_time")) if ch.isdigit())[:14]
     name = str(obj.get("test_name")).replace("_", "")
     return f"{stamp.ljust(14, '0')}.000000_{obj.get('probe_cc')}_{name}_{digest}"

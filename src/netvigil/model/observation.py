@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netvigil.analysis.fingerprints import FingerprintMatch
+from netvigil.model.fingerprint import FingerprintMatch
 from netvigil.model.web_connectivity import ControlHTTP, ControlStep
 
 

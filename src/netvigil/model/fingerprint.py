@@ -1,0 +1,46 @@
+"""What a fingerprint match says, as a record the observations can carry.
+
+Kept in ``model`` so observations do not depend on the matcher; the matcher in
+``analysis.fingerprints`` produces these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FALSE_POSITIVE_SCOPE = "fp"
+_VAGUE_SCOPE = "vbw"
+_ANY_COUNTRY_SCOPES = frozenset({"isp", "nat"})
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintMatch:
+    """A fingerprint that matched: enough to explain and score a verdict."""
+
+    fingerprint_id: str
+    source: str
+    scope: str
+    location: str
+    countries: tuple[str, ...]
+    false_positive: bool
+
+    def confirms_blocking(self, probe_cc: str) -> bool:
+        """Whether this match alone confirms blocking for a probe in ``probe_cc``.
+
+        A false-positive match never confirms, and neither does a vague
+        blocking word (scope ``vbw``, which includes Censored Planet's
+        ``f_gen`` signatures): such words appear on ordinary error pages.
+        Any other match confirms when the probe's country is expected, when
+        no country is listed, when the scope is national or ISP-level (OONI
+        fastpath's rule: those blockpages are unambiguous wherever seen), or
+        when it is a Censored Planet blockpage signature (product, national,
+        ISP, corporate blockpages, curated as unique to blocking).
+        """
+        if self.false_positive or self.scope == _VAGUE_SCOPE:
+            return False
+        return (
+            not self.countries
+            or probe_cc.upper() in self.countries
+            or self.scope in _ANY_COUNTRY_SCOPES
+            or self.source == "censoredplanet"
+        )
