@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import duckdb
@@ -40,7 +40,7 @@ from netvigil.store.sources import Item, Quarantined, SourceRecord, decode_recor
 
 SCHEMA_VERSION = 1
 BATCH_ROWS = 2_000
-BATCH_BYTES = 16 * 1024 * 1024  # flush early on big records: parsed JSON takes several times its bytes
+BATCH_BYTES = 16 * 1024 * 1024  # compressed raw JSON held per batch: flush early on big records
 ZSTD_LEVEL = 3
 # DuckDB caches up to 80% of RAM by default, so a long ingest would keep every written block
 # resident (peak RSS ~630 MB instead of ~410 MB over 60,000 measurements); big queries spill to disk.
@@ -102,15 +102,20 @@ class IngestSummary:
             self.by_reason[entry.label] = self.by_reason.get(entry.label, 0) + 1
 
 
+Rows = dict[str, list[dict[str, Any]]]
+
+
 @dataclass
 class _Batch:
-    """Records waiting for one flush: new records by uid, and quarantine entries.
+    """Rows waiting for one flush, keyed by uid, and quarantine entries.
 
-    Only bytes are kept: a parsed measurement takes several times its size, so each
-    record is parsed again when it is analysed, one at a time, at flush.
+    Each record is decoded and analysed once, as it arrives, and only its rows are
+    kept (the raw JSON already compressed): a parsed measurement takes several
+    times its size, so none is held beyond its own analysis.  Rows of a uid that
+    the store already has are dropped at flush.
     """
 
-    fresh: dict[str, SourceRecord] = field(default_factory=dict)
+    fresh: dict[str, Rows] = field(default_factory=dict)
     quarantined: list[Quarantined] = field(default_factory=list)
     read: int = 0
     size: int = 0
@@ -120,10 +125,8 @@ class _Batch:
     def full(self) -> bool:
         return self.read >= BATCH_ROWS or self.size >= BATCH_BYTES
 
-    def add(self, item: Item) -> None:
-        """Decode a record now, so that a uid repeated within the batch is known before analysis."""
+    def add(self, item: Item, to_rows: Callable[[SourceRecord, Measurement], Rows]) -> None:
         self.read += 1
-        self.size += len(item.data)
         if isinstance(item, Quarantined):
             self.quarantined.append(item)
             return
@@ -133,7 +136,12 @@ class _Batch:
         elif decoded.uid in self.fresh:
             self.duplicates += 1
         else:
-            self.fresh[decoded.uid] = replace(item, obj=None)
+            rows = guarded(item, to_rows, item, decoded)
+            if isinstance(rows, Quarantined):
+                self.quarantined.append(rows)
+            else:
+                self.fresh[decoded.uid] = rows
+                self.size += len(rows["measurements"][0]["raw"])
 
 
 def default_db_path() -> Path:
@@ -192,7 +200,7 @@ class Store:
         self._unzstd = zstandard.ZstdDecompressor()
         self._migrate(read_only)
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -236,32 +244,31 @@ class Store:
         """Decode, analyse and store records; ``progress(n)`` is told of each batch of n records read."""
         summary = IngestSummary()
         batch = _Batch()
+        now = _now()
+
+        def to_rows(rec: SourceRecord, m: Measurement) -> Rows:
+            return self._rows(rec, m, fingerprints, now)
+
         for item in records:
-            batch.add(item)
+            batch.add(item, to_rows)
             if batch.full:
-                self._flush(batch, fingerprints, summary, progress)
+                self._flush(batch, summary, progress)
                 batch = _Batch()
-        self._flush(batch, fingerprints, summary, progress)
+        self._flush(batch, summary, progress)
         return summary
 
-    def _flush(self, batch: _Batch, fingerprints: FingerprintDB, summary: IngestSummary,
-               progress: Callable[[int], None] | None) -> None:
+    def _flush(self, batch: _Batch, summary: IngestSummary, progress: Callable[[int], None] | None) -> None:
         if not batch.read:
             return
         existing = self._existing("measurements", "uid", list(batch.fresh))
-        rows: dict[str, list[dict[str, Any]]] = {"measurements": [], "observations": [], "verdicts": []}
-        now = _now()
-        for uid, rec in batch.fresh.items():
+        rows: Rows = {"measurements": [], "observations": [], "verdicts": []}
+        for uid, new_rows in batch.fresh.items():
             if uid in existing:
                 batch.duplicates += 1
                 continue
-            result = guarded(rec, self._rows, rec, fingerprints, now)
-            if isinstance(result, Quarantined):
-                batch.quarantined.append(result)
-            else:
-                for table, new in result.items():
-                    rows[table].extend(new)
-        rows["quarantine"] = self._quarantine_rows(batch.quarantined, now)
+            for table, new in new_rows.items():
+                rows[table].extend(new)
+        rows["quarantine"] = self._quarantine_rows(batch.quarantined, _now())
         with self._transaction():
             for table, new in rows.items():
                 self._insert(table, new)
@@ -272,9 +279,7 @@ class Store:
         if progress is not None:
             progress(batch.read)
 
-    def _rows(self, rec: SourceRecord, fingerprints: FingerprintDB,
-              now: datetime) -> dict[str, list[dict[str, Any]]]:
-        m = decode_record(rec)
+    def _rows(self, rec: SourceRecord, m: Measurement, fingerprints: FingerprintDB, now: datetime) -> Rows:
         measurement = {
             "uid": m.uid, "report_id": m.report_id, "test_name": m.test_name, "test_version": m.test_version,
             "input": m.input, "domain": _domain(m.input), "probe_cc": m.probe_cc, "probe_asn": m.probe_asn,
