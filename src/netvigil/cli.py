@@ -25,6 +25,7 @@ from rich.text import Text
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store, verdict_lines
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
+from netvigil.probe.cli import add_helper_parser, add_probe_parser
 from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
 from netvigil.store.sources import Quarantined, encode_json, iter_records
 
@@ -36,8 +37,9 @@ _err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wra
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    run = getattr(args, "run", None) or args.func  # feature packages register `func`
     try:
-        return int(args.run(args))
+        return int(run(args))
     except StoreError as exc:
         _err.print(f"netvigil: {exc}")
         return 1
@@ -74,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     scenarios.add_argument("--dir", type=Path, default=None,
                            help="folder of scenario folders (default: the QA corpus in the shared data)")
     scenarios.set_defaults(run=_eval_scenarios)
+    add_probe_parser(commands)
+    add_helper_parser(commands)
     return parser
 
 
