@@ -31,6 +31,8 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_fingerprints.py
+	$(BIN)/python bench/bench_probe.py
+	$(BIN)/python bench/bench_detect.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -24,6 +24,7 @@ from rich.text import Text
 
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store, verdict_lines
+from netvigil.detect.cli import add_detect_parsers, add_eval_outages_parser
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
 from netvigil.probe.cli import add_helper_parser, add_probe_parser
 from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
@@ -76,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     scenarios.add_argument("--dir", type=Path, default=None,
                            help="folder of scenario folders (default: the QA corpus in the shared data)")
     scenarios.set_defaults(run=_eval_scenarios)
+    add_eval_outages_parser(targets)
+    add_detect_parsers(commands, with_eval=False)
     add_probe_parser(commands)
     add_helper_parser(commands)
     return parser
