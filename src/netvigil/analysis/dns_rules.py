@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from netvigil.analysis.downstream import Downstream
-from netvigil.analysis.rules import rule
+from netvigil.analysis.rules import Hop, rule
 from netvigil.failures import Failure, is_nxdomain
 from netvigil.model.observation import DNSObservation
 from netvigil.model.verdict import Technique, Verdict
 
-_FAILURE_TECHNIQUE = {
+_FAILURE_TECHNIQUE: dict[str, Technique] = {
     Failure.DNS_NXDOMAIN_ERROR: Technique.DNS_NXDOMAIN,
     Failure.ANDROID_DNS_CACHE_NO_DATA: Technique.DNS_NXDOMAIN,
     Failure.DNS_REFUSED_ERROR: Technique.DNS_REFUSED,
@@ -36,65 +37,66 @@ def dns_verdicts(rows: Iterable[DNSObservation], downstream: Downstream) -> list
 
 
 def _judge(host: str, depth: int, rows: list[DNSObservation], downstream: Downstream) -> Verdict:
-    where = dict(hostname=host, depth=depth)
+    where = Hop(host, depth)
     answered = [r for r in rows if r.answer is not None]
     ref = rows[0]
-    ref_evidence = dict(reference_addrs=list(ref.reference_addrs) or None,
+    ref_evidence: dict[str, Any] = dict(reference_addrs=list(ref.reference_addrs) or None,
                         reference_failure=ref.reference_failure)
     confirmed = [r for r in answered if r.fingerprint and not r.fingerprint.false_positive
                  and r.fingerprint.confirms_blocking(downstream.probe_cc)]
     if confirmed:
         hit = confirmed[0]
+        match = hit.fingerprint
+        assert match is not None  # selected above
         return rule("dns.fingerprint").verdict(
-            Technique.DNS_BOGON if hit.is_bogon else Technique.DNS_SPOOF, **where,
-            answer=hit.answer, fingerprint=hit.fingerprint.fingerprint_id,
-            fingerprint_scope=hit.fingerprint.scope,
-            fingerprint_countries=list(hit.fingerprint.countries) or None, **ref_evidence)
+            Technique.DNS_BOGON if hit.is_bogon else Technique.DNS_SPOOF, at=where,
+            answer=hit.answer, fingerprint=match.fingerprint_id, fingerprint_scope=match.scope,
+            fingerprint_countries=list(match.countries) or None, **ref_evidence)
     if not answered:
         return _judge_failure(rows, where, ref_evidence, downstream)
     return _judge_answers(answered, where, ref_evidence, downstream)
 
 
-def _judge_failure(rows: list[DNSObservation], where: dict, ref_evidence: dict, downstream: Downstream) -> Verdict:
+def _judge_failure(rows: list[DNSObservation], where: Hop, ref_evidence: dict, downstream: Downstream) -> Verdict:
     failure = next((r.failure for r in rows if r.failure), Failure.DNS_NO_ANSWER.value)
     technique = _FAILURE_TECHNIQUE.get(failure, Technique.DNS_FAILURE)
     ref = rows[0]
     if not ref.reference_measured:
-        if where["depth"] > 0 and downstream.control_fetched:
-            return rule("dns.failure_control_fetched").verdict(technique, **where, failure=failure)
-        return rule("dns.failure_no_reference").verdict(technique, **where, failure=failure)
+        if where.depth > 0 and downstream.control_fetched:
+            return rule("dns.failure_control_fetched").verdict(technique, at=where, failure=failure)
+        return rule("dns.failure_no_reference").verdict(technique, at=where, failure=failure)
     if ref.reference_addrs:
-        return rule("dns.failure_reference_ok").verdict(technique, **where, failure=failure, **ref_evidence)
-    return rule("dns.failure_reference_failed").verdict(Technique.DOWN, **where, failure=failure, **ref_evidence)
+        return rule("dns.failure_reference_ok").verdict(technique, at=where, failure=failure, **ref_evidence)
+    return rule("dns.failure_reference_failed").verdict(Technique.DOWN, at=where, failure=failure, **ref_evidence)
 
 
-def _judge_answers(rows: list[DNSObservation], where: dict, ref_evidence: dict, downstream: Downstream) -> Verdict:
+def _judge_answers(rows: list[DNSObservation], where: Hop, ref_evidence: dict, downstream: Downstream) -> Verdict:
     answers = sorted({r.answer for r in rows if r.answer})
-    ev = dict(answers=answers, **ref_evidence)
+    ev: dict[str, Any] = dict(answers=answers, **ref_evidence)
     bogons = [r for r in rows if r.is_bogon]
     ref = rows[0]
     if bogons:
         if any(r.in_reference for r in bogons):
-            return rule("dns.bogon_in_reference").verdict(Technique.DOWN, **where, **ev)
+            return rule("dns.bogon_in_reference").verdict(Technique.DOWN, at=where, **ev)
         if ref.reference_addrs or is_nxdomain(ref.reference_failure):
-            return rule("dns.bogon_not_in_reference").verdict(Technique.DNS_BOGON, **where, bogon=bogons[0].answer, **ev)
-        return rule("dns.bogon_no_reference").verdict(Technique.DNS_BOGON, **where, bogon=bogons[0].answer, **ev)
+            return rule("dns.bogon_not_in_reference").verdict(Technique.DNS_BOGON, at=where, bogon=bogons[0].answer, **ev)
+        return rule("dns.bogon_no_reference").verdict(Technique.DNS_BOGON, at=where, bogon=bogons[0].answer, **ev)
     if ref.reference_measured and not ref.reference_addrs and is_nxdomain(ref.reference_failure):
-        return rule("dns.answer_for_nonexistent_name").verdict(Technique.DNS_SPOOF, **where, **ev)
+        return rule("dns.answer_for_nonexistent_name").verdict(Technique.DNS_SPOOF, at=where, **ev)
     consistent = [r for r in rows if r.in_reference or r.asn_in_reference]
     if consistent:
         why = "address" if consistent[0].in_reference else "asn"
-        return rule("dns.consistent").verdict(Technique.OK, **where, consistent_by=why, **ev)
+        return rule("dns.consistent").verdict(Technique.OK, at=where, consistent_by=why, **ev)
     if not ref.reference_addrs:
-        return rule("dns.no_reference").verdict(Technique.UNKNOWN, **where, **ev)
+        return rule("dns.no_reference").verdict(Technique.UNKNOWN, at=where, **ev)
     # A valid certificate proves only that the address relays the site's TLS: a
     # censor's proxy can do that and still replace plain-HTTP content, so the
     # downstream symptoms are checked first.
-    symptom = downstream.failure_through(answers, where["depth"])
+    symptom = downstream.failure_through(answers, where.depth)
     if symptom:
-        return rule("dns.inconsistent_and_failing").verdict(Technique.DNS_SPOOF, **where, downstream=symptom, **ev)
+        return rule("dns.inconsistent_and_failing").verdict(Technique.DNS_SPOOF, at=where, downstream=symptom, **ev)
     if any(r.tls_consistent for r in rows):
-        return rule("dns.tls_consistent").verdict(Technique.OK, **where, **ev)
-    if downstream.content_matches_control(where["depth"]):
-        return rule("dns.inconsistent_content_ok").verdict(Technique.OK, **where, **ev)
-    return rule("dns.inconsistent_unexplained").verdict(Technique.DNS_SPOOF, **where, **ev)
+        return rule("dns.tls_consistent").verdict(Technique.OK, at=where, **ev)
+    if downstream.content_matches_control(where.depth):
+        return rule("dns.inconsistent_content_ok").verdict(Technique.OK, at=where, **ev)
+    return rule("dns.inconsistent_unexplained").verdict(Technique.DNS_SPOOF, at=where, **ev)

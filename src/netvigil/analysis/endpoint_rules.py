@@ -8,9 +8,10 @@ their success is evidence for the DNS and HTTP rules.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from netvigil.analysis.downstream import Downstream
-from netvigil.analysis.rules import rule
+from netvigil.analysis.rules import Hop, rule
 from netvigil.failures import (
     Failure,
     is_eof,
@@ -39,22 +40,22 @@ def endpoint_verdicts(rows: Iterable[EndpointObservation], downstream: Downstrea
 
 def _tcp(row: EndpointObservation, downstream: Downstream) -> Verdict:
     failure = row.tcp_failure or Failure.UNKNOWN_FAILURE.value
-    where = dict(hostname=row.hostname, depth=row.depth)
-    ev = dict(endpoint=row.endpoint, failure=failure, side_check=None if row.on_path else True,
+    where = Hop(row.hostname, row.depth)
+    ev: dict[str, Any] = dict(endpoint=row.endpoint, failure=failure, side_check=None if row.on_path else True,
               control_failure=row.ctrl_tcp.failure if row.ctrl_tcp else None,
               control_success=row.ctrl_tcp.success if row.ctrl_tcp else None)
     if row.is_ipv6 and failure in _UNREACHABLE:
-        return rule("tcp.ipv6_unavailable").verdict(Technique.TCP_UNREACHABLE, **where, **ev)
+        return rule("tcp.ipv6_unavailable").verdict(Technique.TCP_UNREACHABLE, at=where, **ev)
     technique = _tcp_technique(failure)
     if row.ctrl_tcp is not None and not row.ctrl_tcp.success:
-        return rule("tcp.failure_control_failed").verdict(Technique.DOWN, **where, **ev)
+        return rule("tcp.failure_control_failed").verdict(Technique.DOWN, at=where, **ev)
     if downstream.final_ok:
-        return rule("tcp.failure_but_site_loaded").verdict(technique, **where, **ev)
+        return rule("tcp.failure_but_site_loaded").verdict(technique, at=where, **ev)
     if row.ctrl_tcp is not None:
-        return rule("tcp.failure_control_ok").verdict(technique, **where, **ev)
+        return rule("tcp.failure_control_ok").verdict(technique, at=where, **ev)
     if downstream.control_fetched:
-        return rule("tcp.failure_control_fetched").verdict(technique, **where, **ev)
-    return rule("tcp.failure_no_control").verdict(technique, **where, **ev)
+        return rule("tcp.failure_control_fetched").verdict(technique, at=where, **ev)
+    return rule("tcp.failure_no_control").verdict(technique, at=where, **ev)
 
 
 def _tcp_technique(failure: str) -> Technique:
@@ -67,21 +68,21 @@ def _tcp_technique(failure: str) -> Technique:
 
 def _tls(row: EndpointObservation, downstream: Downstream) -> Verdict:
     failure = row.tls_failure or Failure.UNKNOWN_FAILURE.value
-    where = dict(hostname=row.hostname, depth=row.depth)
-    ev = dict(endpoint=row.endpoint, server_name=row.tls_server_name, failure=failure,
+    where = Hop(row.hostname, row.depth)
+    ev: dict[str, Any] = dict(endpoint=row.endpoint, server_name=row.tls_server_name, failure=failure,
               side_check=None if row.on_path else True, control_failure=row.ctrl_tls.failure if row.ctrl_tls else None,
               control_success=row.ctrl_tls.success if row.ctrl_tls else None)
     technique = _tls_technique(failure)
     if row.ctrl_tls is not None and not row.ctrl_tls.success:
-        return rule("tls.failure_control_failed").verdict(Technique.DOWN, **where, **ev)
+        return rule("tls.failure_control_failed").verdict(Technique.DOWN, at=where, **ev)
     if downstream.final_ok:
-        return rule("tls.failure_but_site_loaded").verdict(technique, **where, **ev)
+        return rule("tls.failure_but_site_loaded").verdict(technique, at=where, **ev)
     if row.ctrl_tls is not None:
         rule_id = "tls.certificate_control_ok" if technique is Technique.TLS_MITM else "tls.failure_control_ok"
-        return rule(rule_id).verdict(technique, **where, **ev)
+        return rule(rule_id).verdict(technique, at=where, **ev)
     if downstream.control_fetched:
-        return rule("tls.failure_control_fetched").verdict(technique, **where, **ev)
-    return rule("tls.failure_no_control").verdict(technique, **where, **ev)
+        return rule("tls.failure_control_fetched").verdict(technique, at=where, **ev)
+    return rule("tls.failure_no_control").verdict(technique, at=where, **ev)
 
 
 def _tls_technique(failure: str) -> Technique:

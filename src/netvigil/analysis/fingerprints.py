@@ -33,8 +33,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
-from re import _constants as sre  # the parse-tree opcodes of the stdlib engine
-from re import _parser as sre_parse  # parse tree: the only exact view of a regex
+from re import _constants as sre  # type: ignore[attr-defined]  # the stdlib engine's opcodes
+from re import _parser as sre_parse  # type: ignore[attr-defined]  # the only exact view of a regex
 from typing import Any
 
 import ahocorasick_rs

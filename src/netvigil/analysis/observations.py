@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from netvigil.analysis.fingerprints import FingerprintDB
@@ -24,6 +25,7 @@ from netvigil.model.web_connectivity import (
     Control,
     DNSQuery,
     HTTPTransaction,
+    TLSHandshake,
     WebConnectivityKeys,
     join_endpoint,
     split_endpoint,
@@ -141,7 +143,7 @@ def _dns_rows(
     measured = ref.measured(host)
     ref_addrs = ref.addrs.get(host, set())
     ref_asns = ref.asns.get(host, set())
-    common = dict(
+    common: dict[str, Any] = dict(
         hostname=host, depth=q.depth, engine=q.engine, resolver=q.resolver_address, classic=q.classic,
         query_type=q.query_type, failure=q.failure, reference_failure=ref.failure.get(host),
         reference_measured=measured, reference_addrs=tuple(sorted(ref_addrs)),
@@ -187,7 +189,7 @@ def _endpoint_rows(
     keys: WebConnectivityKeys, expected: dict[str, bool | None]
 ) -> tuple[EndpointObservation, ...]:
     control = keys.control or Control(None, (), False)
-    tls_by_key = {}
+    tls_by_key: dict[tuple[str, int], TLSHandshake] = {}
     for h in keys.tls_handshakes:
         tls_by_key.setdefault((h.address, h.depth), h)
     hosts = _hostnames_by_ip(keys)

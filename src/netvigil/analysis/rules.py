@@ -21,6 +21,14 @@ RULES_VERSION = "2026.11.1"
 
 
 @dataclass(frozen=True, slots=True)
+class Hop:
+    """Where along the redirect chain a verdict applies."""
+
+    hostname: str
+    depth: int
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     rule_id: str
     version: int
@@ -33,10 +41,10 @@ class Rule:
     def ref(self) -> str:
         return f"{self.rule_id}@{self.version}"
 
-    def verdict(self, technique: Technique, *, hostname: str, depth: int, **evidence: Any) -> Verdict:
+    def verdict(self, technique: Technique, *, at: Hop, **evidence: Any) -> Verdict:
         return Verdict(
             layer=self.layer, technique=technique, outcome=self.outcome,
-            confidence=self.confidence, rule=self.ref, hostname=hostname, depth=depth,
+            confidence=self.confidence, rule=self.ref, hostname=at.hostname, depth=at.depth,
             evidence={k: v for k, v in evidence.items() if v is not None},
         )
 

@@ -20,7 +20,7 @@ from netvigil.analysis.endpoint_rules import endpoint_verdicts
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.http_rules import http_verdicts
 from netvigil.analysis.observations import build_observations
-from netvigil.analysis.rules import rule
+from netvigil.analysis.rules import Hop, rule
 from netvigil.model.errors import BadRecord
 from netvigil.model.measurement import Measurement
 from netvigil.model.observation import Observations
@@ -94,7 +94,7 @@ def summarize(verdicts: tuple[Verdict, ...], obs: Observations) -> Verdict:
 
 
 def _insufficient(reason: str, **evidence: Any) -> Verdict:
-    return rule("web.insufficient").verdict(Technique.UNKNOWN, hostname="", depth=0, reason=reason, **evidence)
+    return rule("web.insufficient").verdict(Technique.UNKNOWN, at=Hop("", 0), reason=reason, **evidence)
 
 
 def observation_rows(obs: Observations) -> list[dict[str, Any]]:

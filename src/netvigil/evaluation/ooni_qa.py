@@ -18,7 +18,8 @@ import orjson
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.web import analyze_measurement
 from netvigil.model.measurement import measurement_from_dict
-from netvigil.model.verdict import Outcome, Technique as T
+from netvigil.model.verdict import Outcome
+from netvigil.model.verdict import Technique as T
 
 #: scenario name -> expected summary technique.
 EXPECTED: dict[str, T] = {

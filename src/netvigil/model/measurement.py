@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-
-import orjson
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from netvigil.model.errors import BadRecord
 from netvigil.model.test_names import KNOWN_TEST_NAMES
