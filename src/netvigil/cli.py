@@ -66,8 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     command("stats", _stats, "Measurements by country, ASN and technique.")
     quarantine = command("quarantine", _quarantine, "Records that could not be used, and why.")
     quarantine.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
-    command("export", _export, "Write every table to Parquet.").add_argument(
-        "--parquet", required=True, metavar="DIR", type=Path)
+    export = command("export", _export, "Write the store out: every table as Parquet, or measurements as JSONL.")
+    formats = export.add_mutually_exclusive_group(required=True)
+    formats.add_argument("--parquet", metavar="DIR", type=Path, help="one Parquet file per table in DIR")
+    formats.add_argument("--jsonl", metavar="FILE", type=Path, help="every measurement as one JSON line")
     verdicts = command("verdicts", _verdicts, "Analyse files without storing them: one JSON line each.")
     verdicts.add_argument("paths", nargs="+", metavar="PATH")
     verdicts.add_argument("--format", choices=("jsonl",), default="jsonl")
@@ -160,6 +162,11 @@ def _quarantine(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.jsonl is not None:
+        with open_store(args.db, read_only=True) as store:
+            count = store.export_jsonl(args.jsonl)
+        _out.print(f"{args.jsonl}: {count:,} measurements")
+        return 0
     with open_store(args.db, read_only=True) as store:
         written = store.export_parquet(args.parquet)
     for table, rows in written.items():

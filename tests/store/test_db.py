@@ -268,3 +268,14 @@ def test_real_measurements_ingest(store, shared_data, real_fingerprints, tmp_pat
     assert sum("/manual/" in s for s in sources) == len(manual)
     summaries = pq.read_table(tmp_path / "out" / "verdicts.parquet").column("is_summary").to_pylist()
     assert sum(summaries) == summary.stored  # every stored measurement has its summary verdict
+
+
+def test_jsonl_export_round_trips_every_field(store, jsonl, measurement, no_fingerprints, tmp_path):
+    """Fields netvigil does not model (and pretty-printed input) come back unchanged."""
+    originals = [measurement(1, x_unmodelled={"nested": [1, "two", None]}), measurement(2, annotations={"a": "b"})]
+    pretty = tmp_path / "pretty.json"
+    pretty.write_bytes(orjson.dumps(originals[1], option=orjson.OPT_INDENT_2))
+    ingest(store, no_fingerprints, jsonl("a.jsonl", originals[:1]), pretty)
+    assert store.export_jsonl(tmp_path / "out.jsonl") == 2
+    exported = [orjson.loads(x) for x in (tmp_path / "out.jsonl").read_bytes().splitlines()]
+    assert sorted(exported, key=lambda m: m["input"]) == sorted(originals, key=lambda m: m["input"])

@@ -424,6 +424,27 @@ class Store:
         names = ("source", "position", "category", "reason", "sha256", "quarantined_at")
         return [{name: _plain(value) for name, value in zip(names, row, strict=True)} for row in rows]
 
+    def export_jsonl(self, out_path: str | Path) -> int:
+        """Write every stored measurement as one compact JSON line, in start-time order.
+
+        Each line is the original object re-encoded without whitespace: every field,
+        modelled or not, comes back unchanged (the exact source bytes stay available
+        through :meth:`raw`).
+        """
+        cursor = self._con.cursor()
+        count = 0
+        try:
+            reader = cursor.sql("SELECT raw FROM measurements ORDER BY measurement_start_time, uid"
+                                ).to_arrow_reader(EXPORT_BATCH_ROWS)
+            with open(out_path, "wb") as out:
+                for batch in reader:
+                    for blob in batch.column(0).to_pylist():
+                        out.write(orjson.dumps(orjson.loads(self._unzstd.decompress(blob))) + b"\n")
+                        count += 1
+        finally:
+            cursor.close()
+        return count
+
     def export_parquet(self, out_dir: str | Path) -> dict[str, int]:
         """Write ``<table>.parquet`` for every table, raw columns decompressed; returns rows per table."""
         out = Path(out_dir)
