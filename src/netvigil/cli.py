@@ -27,6 +27,7 @@ from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store, verdict_li
 from netvigil.detect.cli import add_detect_parsers, add_eval_outages_parser
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
 from netvigil.probe.cli import add_helper_parser, add_probe_parser
+from netvigil.testbed.cli import add_testbed_parser
 from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
 from netvigil.store.sources import Quarantined, encode_json, iter_records
 
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     add_detect_parsers(commands, with_eval=False)
     add_probe_parser(commands)
     add_helper_parser(commands)
+    add_testbed_parser(commands)
     return parser
 
 

@@ -1,0 +1,150 @@
+"""``netvigil testbed``: run, bring up and list censorship scenarios.
+
+* ``testbed run SCENARIO... [--output FILE] [--mode loopback|netns]`` measures
+  every site of each scenario through the testbed and prints, per site, the
+  expected and the obtained verdict, then a confusion matrix.  Exit status 0
+  when every verdict matches, 1 when one does not, 2 for a scenario that cannot
+  be read or a mode that does not exist, 130 when interrupted (Ctrl-C).  ``--output`` keeps the measurements
+  as JSON lines (each annotated with ``testbed_scenario``, ``testbed_client``
+  and ``testbed_expected``).
+* ``testbed up SCENARIO`` keeps the network up until Ctrl-C and prints how to
+  point ``dig`` and ``curl`` at it.
+* ``testbed list`` names the library's scenarios.
+
+SCENARIO is a file or a library scenario's name; ``all`` is the whole library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from netvigil.store.reference_data import load_default_fingerprints
+from netvigil.testbed.library import find_scenario, library_paths
+from netvigil.testbed.loopback import LoopbackTestbed
+from netvigil.testbed.runner import (
+    BACKENDS,
+    PLANNED_BACKENDS,
+    ScenarioReport,
+    UnavailableMode,
+    format_confusion,
+    format_results,
+    run_scenario,
+)
+from netvigil.testbed.scenario import Scenario
+from netvigil.testbed.scenario_load import ScenarioError, load_scenario
+
+INTERRUPTED = 130  # the shell's status for a command ended by SIGINT
+
+
+def add_testbed_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``testbed`` and its subcommands; each sets ``func(args) -> exit code``."""
+    testbed = subparsers.add_parser("testbed", help="Censorship scenarios, reproduced offline.",
+                                    description=__doc__.split("\n\n")[0])
+    commands = testbed.add_subparsers(dest="testbed_command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="measure every site and compare with the expected verdicts")
+    run.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="a file, a library name, or all")
+    run.add_argument("--output", type=Path, metavar="FILE", help="write the measurements here (JSON lines)")
+    run.add_argument("--mode", default="loopback", choices=[*BACKENDS, *PLANNED_BACKENDS],
+                     help="loopback (no root, default) or netns (not built yet)")
+    run.set_defaults(func=_run)
+    up = commands.add_parser("up", help="keep a scenario's network up for manual work (Ctrl-C stops it)")
+    up.add_argument("scenario", metavar="SCENARIO", help="a file or a library name")
+    up.set_defaults(func=_up)
+    commands.add_parser("list", help="the library's scenarios").set_defaults(func=_list)
+    return testbed
+
+
+def _load(names: list[str]) -> list[Scenario] | None:
+    try:
+        return [load_scenario(path) for name in names for path in find_scenario(name)]
+    except (ScenarioError, FileNotFoundError) as exc:
+        print(f"netvigil testbed: {exc}", file=sys.stderr)
+        return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    scenarios = _load(args.scenarios)
+    if scenarios is None:
+        return 2
+    reports: list[ScenarioReport] = []
+    fingerprints = load_default_fingerprints()
+    try:
+        for scenario in scenarios:
+            report = run_scenario(scenario, args.mode, fingerprints=fingerprints)
+            print(format_results(report), flush=True)
+            reports.append(report)
+    except UnavailableMode as exc:
+        print(f"netvigil testbed: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("netvigil testbed: interrupted; the testbed was taken down", file=sys.stderr)
+        return INTERRUPTED
+    results = [r for report in reports for r in report.results]
+    print()
+    print(format_confusion(results))
+    wrong = [r for r in results if not r.match]
+    print(f"\n{len(results) - len(wrong)} of {len(results)} verdicts as expected "
+          f"({sum(r.seconds for r in reports):.1f} s)")
+    if args.output:
+        with args.output.open("wb") as out:
+            for r in results:
+                out.write(orjson.dumps(r.measurement) + b"\n")
+    return 1 if wrong else 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    scenarios = _load([args.scenario])
+    if scenarios is None:
+        return 2
+    asyncio.run(_serve(scenarios[0]))
+    print("testbed stopped; everything it started is gone.")
+    return 0
+
+
+async def _serve(scenario: Scenario) -> None:
+    """Serve until SIGINT (Ctrl-C) or SIGTERM, then leave the testbed normally."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with LoopbackTestbed(scenario) as bed:
+        print(instructions(scenario, bed), flush=True)
+        await stop.wait()
+
+
+def instructions(scenario: Scenario, bed: LoopbackTestbed) -> str:
+    """How to point dig and curl at a running loopback testbed."""
+    assert bed.ports is not None and bed.ca_file is not None
+    lines = [f"testbed {scenario.name} is up: {scenario.description}",
+             f"CA to trust: {bed.ca_file}", f"helper: {bed.helper_url}", ""]
+    for client in scenario.clients:
+        ends = bed.endpoints(client.name)
+        dns_host, _, dns_port = ends.resolver.removeprefix("udp://").rpartition(":")
+        dig = f"dig @{dns_host} -p {dns_port}"
+        lines.append(f"client {client.name}: resolver {ends.resolver}, SOCKS5 middle {ends.socks5}")
+        for site in scenario.sites:
+            url = bed.url(site)
+            port = bed.ports.https if site.scheme == "https" else bed.ports.http
+            # No usable answer (NXDOMAIN, timeout) becomes 0.0.0.0, which the middle finds
+            # unreachable: curl must never fall back to the system's resolver.
+            answer = f"$({dig} +short {site.domain} | grep -m1 -E '^[0-9.]+$' || echo 0.0.0.0)"
+            lines += [f"  {site.domain} (expected: {site.expected(client.name)})",
+                      f"    {dig} {site.domain}",
+                      f'    curl --socks5 {ends.socks5} --resolve "{site.domain}:{port}:{answer}" '
+                      f"--cacert {ends.ca_file} {url}"]
+    lines.append("\nCtrl-C stops it.")
+    return "\n".join(lines)
+
+
+def _list(args: argparse.Namespace) -> int:
+    for path in library_paths():
+        scenario = load_scenario(path)
+        print(f"{path.stem:<20} {len(scenario.sites):>2} sites  {scenario.description}")
+    return 0
