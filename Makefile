@@ -9,20 +9,27 @@ DEMO   := out/demo
 
 .PHONY: demo test eval bench clean
 
+ASSETS := src/netvigil/web/static/vendor/echarts.min.js
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Dashboard libraries come from the npm registry and are copied into the package
+# (never loaded from a CDN at run time).
+$(ASSETS): web/package.json web/package-lock.json web/build.mjs
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+demo: $(STAMP) $(ASSETS)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/python -m netvigil.testbed.synthetic --count 2000 --output $(DEMO)/measurements.jsonl.gz
 	$(BIN)/netvigil --db $(DEMO)/netvigil.duckdb ingest $(DEMO)/measurements.jsonl.gz
 	$(BIN)/netvigil --db $(DEMO)/netvigil.duckdb stats
 	$(BIN)/netvigil eval scenarios
 
-test: $(STAMP)
+test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest -q
 
 eval: $(STAMP)

@@ -24,6 +24,7 @@ from rich.text import Text
 
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store, verdict_lines
+from netvigil.api.cli import add_report_parser, add_serve_parser
 from netvigil.detect.cli import add_detect_parsers, add_eval_outages_parser
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
 from netvigil.probe.cli import add_helper_parser, add_probe_parser
@@ -85,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     add_probe_parser(commands)
     add_helper_parser(commands)
     add_testbed_parser(commands)
+    add_serve_parser(commands)
+    add_report_parser(commands)
     return parser
 
 

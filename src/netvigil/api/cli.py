@@ -1,0 +1,128 @@
+"""``netvigil serve`` and ``netvigil report``: argument parsing only.
+
+Both accept ``--db`` after the command name too (the main CLI's global option
+otherwise), and default to the store the other commands use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from netvigil.api import settings as defaults
+from netvigil.store.db import StoreError, default_db_path
+from netvigil.store.reference_data import shared_data_dir
+
+TEST_LISTS_SUBDIR = Path("citizenlab-test-lists") / "lists"
+
+
+def add_serve_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("serve", help="Serve the collector, query API and dashboard.",
+                              description="Serve the collector (POST /api/v1/measurements), the query API "
+                                          "(/api/v1, OpenAPI document at /openapi.json) and the dashboard (/) over one store. "
+                                          f"Collector keys: ${defaults.API_KEYS_ENV} (comma-separated) or "
+                                          "--api-key-file.")
+    _db_option(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--api-key-file", type=Path, metavar="FILE", help="collector API keys, one a line")
+    p.add_argument("--test-lists", type=Path, metavar="DIR",
+                   help="Citizen Lab 'lists/' folder for domain categories (default: the shared data copy)")
+    p.add_argument("--reports-dir", type=Path, metavar="DIR", help="serve reports written there at /reports/NAME")
+    p.add_argument("--max-body-bytes", type=int, default=defaults.MAX_BODY_BYTES)
+    p.add_argument("--max-batch", type=int, default=defaults.MAX_BATCH_RECORDS, help="records per JSONL batch")
+    p.add_argument("--write-rate", type=float, default=defaults.WRITE_RATE,
+                   help="collector requests per second and key (bursts of 3x)")
+    p.add_argument("--read-rate", type=float, default=defaults.READ_RATE,
+                   help="read requests per second and client address (bursts of 8x)")
+    p.set_defaults(func=run_serve)
+    return p
+
+
+def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("report", help="Write an evidence report (HTML and PDF) for one country.",
+                              description="Write an evidence report for one country and period: summary, charts, "
+                                          "blocked sites with evidence, incidents, method and limitations, and "
+                                          "the uid and SHA-256 of every cited measurement.")
+    _db_option(p)
+    p.add_argument("--country", required=True, type=_country, help="ISO 3166-1 alpha-2 code, e.g. IR")
+    p.add_argument("--from", dest="start", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="end", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD",
+                   help="last day included")
+    p.add_argument("--output", type=Path, default=Path("out/reports"), metavar="DIR")
+    p.add_argument("--no-pdf", action="store_true", help="write the HTML only")
+    p.add_argument("--legal-context", action="store_true",
+                   help="add the country's treaty positions from the shared data (treaty_context)")
+    p.set_defaults(func=run_report)
+    return p
+
+
+def _db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", type=Path, default=argparse.SUPPRESS,
+                   help="database file (default $NETVIGIL_DB, else the XDG data path)")
+
+
+def _country(text: str) -> str:
+    if len(text) != 2 or not text.isalpha():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a two-letter country code")
+    return text.upper()
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    return getattr(args, "db", None) or default_db_path()
+
+
+def _default_test_lists() -> Path | None:
+    folder = shared_data_dir() / TEST_LISTS_SUBDIR
+    return folder if folder.is_dir() else None
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from netvigil.api.app import create_app
+
+    try:
+        keys = defaults.load_api_keys(args.api_key_file)
+    except (OSError, ValueError) as exc:
+        print(f"netvigil serve: {exc}", file=sys.stderr)
+        return 2
+    settings = defaults.Settings(
+        db_path=_db_path(args), api_keys=keys, fingerprints_dir=getattr(args, "fingerprints", None),
+        test_lists=args.test_lists or _default_test_lists(), reports_dir=args.reports_dir,
+        max_body_bytes=args.max_body_bytes, max_batch_records=args.max_batch,
+        write_rate=args.write_rate, write_burst=max(1, int(args.write_rate * 3)),
+        read_rate=args.read_rate, read_burst=max(1, int(args.read_rate * 8)))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if not keys:
+        logging.getLogger("netvigil.api").warning("no API key configured: the collector refuses submissions")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
+                timeout_graceful_shutdown=5)
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from netvigil.api.database import open_database
+    from netvigil.report.build import write_report
+
+    if args.end < args.start:
+        print("netvigil report: --to is before --from", file=sys.stderr)
+        return 2
+    try:
+        db = open_database(_db_path(args))
+    except StoreError as exc:
+        print(f"netvigil report: {exc}", file=sys.stderr)
+        return 1
+    try:
+        until = datetime.combine(args.end + timedelta(days=1), datetime.min.time())
+        written = write_report(db, args.country, datetime.combine(args.start, datetime.min.time()), until,
+                               args.output, pdf=not args.no_pdf, legal_context=args.legal_context)
+    finally:
+        db.close()
+    for path in written:
+        print(path)
+    return 0
