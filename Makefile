@@ -22,12 +22,29 @@ $(STAMP): pyproject.toml
 $(ASSETS): web/package.json web/package-lock.json web/build.mjs
 	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
+# The main job, offline and without root: real interference in the loopback testbed,
+# measured by the probe, stored and analysed; a month of synthetic measurements for
+# volume; shutdown detection on a connectivity signal; an evidence report; then the
+# dashboard.  DEMO_SERVE=0 stops before serving.
+PORT       ?= 8765
+DEMO_SERVE ?= 1
+NV         := $(BIN)/netvigil --db $(DEMO)/netvigil.duckdb
+TODAY      := $(shell date -u +%F)
+MONTH_AGO  := $(shell date -u -d '28 days ago' +%F)
+
 demo: $(STAMP) $(ASSETS)
-	rm -rf $(DEMO) && mkdir -p $(DEMO)
-	$(BIN)/python -m netvigil.testbed.synthetic --count 2000 --output $(DEMO)/measurements.jsonl.gz
-	$(BIN)/netvigil --db $(DEMO)/netvigil.duckdb ingest $(DEMO)/measurements.jsonl.gz
-	$(BIN)/netvigil --db $(DEMO)/netvigil.duckdb stats
-	$(BIN)/netvigil eval scenarios
+	rm -rf $(DEMO) && mkdir -p $(DEMO)/reports
+	$(NV) testbed run all --output $(DEMO)/testbed.jsonl
+	$(BIN)/python -m netvigil.testbed.synthetic --count 2000 --start $(MONTH_AGO) --output $(DEMO)/synthetic.jsonl.gz
+	$(BIN)/python -m netvigil.testbed.synthetic_signals --output $(DEMO)/signals.csv
+	$(NV) ingest $(DEMO)/testbed.jsonl $(DEMO)/synthetic.jsonl.gz
+	$(NV) detect --signals $(DEMO)/signals.csv --store --db $(DEMO)/netvigil.duckdb --min-level critical
+	$(NV) stats
+	$(NV) report --country IR --from $(MONTH_AGO) --to $(TODAY) --output $(DEMO)/reports
+	@echo; echo "evidence report: $$(ls $(CURDIR)/$(DEMO)/reports/*.pdf) (and .html)"
+	@if [ "$(DEMO_SERVE)" = 1 ]; then \
+	  echo "dashboard: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)"; \
+	  $(NV) serve --host 127.0.0.1 --port $(PORT) --reports-dir $(DEMO)/reports; fi
 
 test: $(STAMP) $(ASSETS)
 	$(BIN)/python -m pytest -q

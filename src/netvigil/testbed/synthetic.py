@@ -12,6 +12,7 @@ to look routable to the analysis.
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,12 +40,19 @@ class Generated:
     technique: T
 
 
-def generate(n: int, *, seed: int = 0, min_body: int = 1_000, max_body: int = 100_000) -> Iterator[Generated]:
+DEFAULT_START = datetime(2026, 10, 1, tzinfo=UTC)
+SPREAD = timedelta(days=28)  # measurements are spread evenly over four weeks from ``start``
+
+
+def generate(n: int, *, seed: int = 0, min_body: int = 1_000, max_body: int = 100_000,
+             start: datetime = DEFAULT_START) -> Iterator[Generated]:
     rng = random.Random(seed)
     techniques, weights = zip(*MIX)
+    step = SPREAD / max(n, 1)
     for i in range(n):
         technique = rng.choices(techniques, weights)[0]
-        yield Generated(_measurement(rng, i, technique, min_body, max_body), technique)
+        when = (start + step * i).strftime("%Y-%m-%d %H:%M:%S")
+        yield Generated(_measurement(rng, i, technique, min_body, max_body, when), technique)
 
 
 def _page(rng: random.Random, size: int, title: str) -> str:
@@ -57,7 +65,8 @@ def _page(rng: random.Random, size: int, title: str) -> str:
     return f"<html><head><title>{title}</title></head><body><p>{' '.join(words)}</p></body></html>"
 
 
-def _measurement(rng: random.Random, i: int, technique: T, min_body: int, max_body: int) -> dict[str, Any]:
+def _measurement(rng: random.Random, i: int, technique: T, min_body: int, max_body: int,
+                 stamp: str) -> dict[str, Any]:
     cc, asn = rng.choice(COUNTRIES)
     domain = f"www.{rng.choice(_WORDS)}{i % 997}.example"
     if technique in (T.HTTP_DIFF, T.HTTP_RESET, T.HTTP_TIMEOUT):
@@ -71,8 +80,6 @@ def _measurement(rng: random.Random, i: int, technique: T, min_body: int, max_bo
     ip = f"93.184.215.{1 + i % 250}"
     title = f"{rng.choice(_WORDS).title()} {rng.choice(_WORDS).title()} Daily"
     body = _page(rng, rng.randint(min_body, max_body), title)
-    day = 1 + i % 28
-    stamp = f"2026-10-{day:02d} {i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}"
     keys = _keys(technique, url=url, domain=domain, ip=ip, port=port, body=body, title=title)
     return {
         "annotations": {"engine_name": "netvigil-synthetic", "platform": "linux"},
@@ -180,7 +187,7 @@ def _control(domain: str, ip: str, endpoint: str, https: bool, ok: bool, length:
     return control
 
 
-def write_jsonl(path: str, n: int, *, seed: int = 0) -> int:
+def write_jsonl(path: str, n: int, *, seed: int = 0, start: datetime = DEFAULT_START) -> int:
     """Write n generated measurements as JSONL (gzip when the name ends in .gz)."""
     import gzip
 
@@ -188,7 +195,7 @@ def write_jsonl(path: str, n: int, *, seed: int = 0) -> int:
 
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "wb") as out:
-        for g in generate(n, seed=seed):
+        for g in generate(n, seed=seed, start=start):
             out.write(orjson.dumps(g.measurement) + b"\n")
     return n
 
@@ -201,10 +208,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", required=True)
+    parser.add_argument("--start", type=_utc_date, default=DEFAULT_START,
+                        help="first day, YYYY-MM-DD (UTC); measurements span four weeks from it")
     args = parser.parse_args(argv)
-    write_jsonl(args.output, args.count, seed=args.seed)
+    write_jsonl(args.output, args.count, seed=args.seed, start=args.start)
     print(f"wrote {args.count} synthetic measurements to {args.output}")
     return 0
+
+
+def _utc_date(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
 
 
 if __name__ == "__main__":
