@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 
 from netvigil.detect.base import detect_all
@@ -25,10 +26,12 @@ from netvigil.detect.incidents import merge_incidents
 from netvigil.detect.records import Incident, Level, SignalPoint, country_of, incident_from_dict, iso
 from netvigil.detect.watch_cli import add_watch_parser
 from netvigil.signals import Imported, SignalFormatError, load_signals
+from netvigil.signals.converters import measurement_count_points, verdict_points
 from netvigil.signals.generic_csv import parse_time
 from netvigil.signals.monash import LEVELS
 from netvigil.signals.truth import read_truth
-from netvigil.store.signals_db import open_signals_store
+from netvigil.store.db import default_db_path
+from netvigil.store.signals_db import SignalsStoreError, open_signals_store
 
 GROUPS: dict[str, Callable[[str], str]] = {"entity": lambda e: e, "country": country_of}
 
@@ -38,13 +41,19 @@ def add_detect_parsers(subparsers: Any, *, with_eval: bool = True) -> None:
     detect = subparsers.add_parser("detect", help="Find outages and blocking events in signal files.",
                                    description="Find outages and blocking events in signal files; "
                                                "one incident per line.")
-    _signal_options(detect, required=True)
+    source = detect.add_mutually_exclusive_group(required=True)
+    _signals_argument(source)
+    source.add_argument("--from-store", action="store_true",
+                        help="detect on the stored measurements instead (--db or $NETVIGIL_DB): anomaly rate "
+                             "per country+ASN+domain (CUSUM) and measurement count per country")
+    _signal_options(detect, required=False, signals=False)
     detect.add_argument("--format", choices=("jsonl",), default="jsonl")
     detect.add_argument("--min-level", choices=("warning", "critical"), default="warning",
                         help="leave out incidents below this level (default warning)")
     detect.add_argument("--store", action="store_true",
                         help="also keep the points and incidents in the database (--db or $NETVIGIL_DB)")
-    detect.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="database file for --store")
+    detect.add_argument("--db", type=Path, default=argparse.SUPPRESS,
+                        help="database file for --from-store and --store")
     detect.set_defaults(func=run_detect)
     add_watch_parser(subparsers)
     if with_eval:
@@ -73,11 +82,16 @@ def add_eval_outages_parser(eval_subparsers: Any) -> None:
     parser.set_defaults(func=run_eval_outages)
 
 
+def _signals_argument(parser: Any, *, required: bool = False) -> None:
+    parser.add_argument("--signals", type=Path, nargs="+", required=required, metavar="FILE",
+                        help="signal files: Monash CSV, IODA /signals/raw JSON, OONI analysis SQL, "
+                             "CSV entity,time,value, or reachability rounds JSONL "
+                             "(format detected from the file)")
+
+
 def _signal_options(parser: argparse.ArgumentParser, *, required: bool, signals: bool = True) -> None:
     if signals:
-        parser.add_argument("--signals", type=Path, nargs="+", required=required, metavar="FILE",
-                            help="signal files: Monash CSV, IODA /signals/raw JSON, OONI analysis SQL, "
-                                 "or CSV entity,time,value (format detected from the file)")
+        _signals_argument(parser, required=required)
     parser.add_argument("--monash-levels", default="country,province", metavar="LEVELS",
                         help=f"Monash aggregation levels, comma-separated from {','.join(LEVELS)} "
                              "(default country,province)")
@@ -90,8 +104,14 @@ def _signal_options(parser: argparse.ArgumentParser, *, required: bool, signals:
 
 def run_detect(args: argparse.Namespace) -> int:
     try:
-        imported = _load(args.signals, args.monash_levels)
-    except (SignalFormatError, OSError) as exc:
+        if args.from_store:
+            imported = _from_store(getattr(args, "db", None))
+        else:
+            imported = _load(args.signals, args.monash_levels)
+    except NothingStored as exc:
+        print(f"netvigil: {exc}", file=sys.stderr)
+        return 1
+    except (SignalFormatError, SignalsStoreError, duckdb.Error, OSError) as exc:
         print(f"netvigil: {exc}", file=sys.stderr)
         return 2
     incidents = detect_incidents(imported.points, GROUPS[args.merge_by])
@@ -143,6 +163,25 @@ def _load(paths: Iterable[Path], levels: str) -> Imported:
         imported += load_signals(path, monash_levels=[lv.strip() for lv in levels.split(",") if lv.strip()])
     _report_skipped(imported.skipped, "series or rows")
     return imported
+
+
+class NothingStored(Exception):
+    """``--from-store`` found no database, or no analysed measurement in it: nothing to work on."""
+
+
+def _from_store(db: Path | None) -> Imported:
+    """Signals from the stored verdicts: anomaly rate per country+ASN+domain, count per country.
+
+    A missing file is reported rather than created (opening the store would create it).
+    """
+    path = default_db_path() if db is None else db
+    if not path.is_file():
+        raise NothingStored(f"no database at {path} (ingest measurements first, or give --db)")
+    with open_signals_store(path) as store:
+        counts = store.verdict_counts()
+    if not counts:
+        raise NothingStored(f"{path} holds no analysed measurement to detect on")
+    return Imported(points=verdict_points(counts) + measurement_count_points(counts))
 
 
 def _read_incidents(path: Path) -> list[Incident]:

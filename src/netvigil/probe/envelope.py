@@ -28,11 +28,12 @@ def utc_stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def new_report_id(moment: datetime, *, probe_cc: str, probe_asn: str) -> str:
+def new_report_id(moment: datetime, *, probe_cc: str, probe_asn: str, test_name: str = TEST_NAME) -> str:
     """An OONI-shaped report id; ours are local (no backend issued them)."""
     suffix = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
     asn = probe_asn.removeprefix("AS")
-    return f"{moment.strftime('%Y%m%dT%H%M%SZ')}_webconnectivity_{probe_cc}_{asn}_n1_{suffix}"
+    test = test_name.replace("_", "")
+    return f"{moment.strftime('%Y%m%dT%H%M%SZ')}_{test}_{probe_cc}_{asn}_n1_{suffix}"
 
 
 @lru_cache(maxsize=1)
@@ -48,8 +49,13 @@ def annotations() -> dict[str, str]:
 
 def envelope(*, url: str, test_keys: dict[str, Any], measurement_start: datetime, test_start: datetime,
              runtime: float, report_id: str, probe_cc: str, probe_asn: str, probe_network_name: str | None,
-             resolver_ip: str, test_helper: str | None) -> dict[str, Any]:
-    """Every df-000 field a probe emits; backend-only fields (bucket_date, ...) are left out."""
+             resolver_ip: str, test_helper: str | None, test_name: str = TEST_NAME,
+             test_version: str = TEST_VERSION) -> dict[str, Any]:
+    """Every df-000 field a probe emits; backend-only fields (bucket_date, ...) are left out.
+
+    ``test_name``/``test_version`` default to web_connectivity's; other experiments
+    (dnscheck) pass their own so that the envelope is shared, not copied.
+    """
     return {
         "annotations": dict(annotations()),
         "data_format_version": DATA_FORMAT_VERSION,
@@ -68,10 +74,10 @@ def envelope(*, url: str, test_keys: dict[str, Any], measurement_start: datetime
         "software_version": netvigil.__version__,
         "test_helpers": _test_helpers(test_helper),
         "test_keys": test_keys,
-        "test_name": TEST_NAME,
+        "test_name": test_name,
         "test_runtime": round(runtime, 6),
         "test_start_time": utc_stamp(test_start),
-        "test_version": TEST_VERSION,
+        "test_version": test_version,
     }
 
 

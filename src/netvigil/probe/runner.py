@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,13 +28,16 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from netvigil.probe import web_connectivity
 from netvigil.probe.config import ProbeConfig
 from netvigil.probe.inputs import Input
 from netvigil.probe.session import Session
 from netvigil.probe.spool import Collector, Spool
-from netvigil.probe.web_connectivity import measure
 
 log = logging.getLogger(__name__)
+
+# One input -> one measurement (web_connectivity's ``measure``, or another experiment's).
+Measure = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,28 +74,32 @@ def already_measured(output: Path) -> set[str]:
     return done
 
 
-async def run_list(inputs: Sequence[Input], config: ProbeConfig, options: RunOptions) -> RunStats:
+async def run_list(inputs: Sequence[Input], config: ProbeConfig, options: RunOptions, *,
+                   measure: Measure = web_connectivity.measure) -> RunStats:
+    """Measure every input not yet in the output; ``measure(input, config, session=...)`` is the
+    experiment (web_connectivity unless told), so every experiment gets resume, bounded
+    concurrency, progress and the collector from this one runner."""
     done = already_measured(options.output)
     todo = [i.url for i in inputs if i.url not in done]
     session = Session.start(config)
     submitted = 0
     if options.collector and options.spool:
         submitted += await options.collector.drain(options.spool)  # leftovers of earlier runs first
-    with _append(options.output) as out, _progress(options.progress, len(todo)) as advance:
+    with append_jsonl(options.output) as out, _progress(options.progress, len(todo)) as advance:
         def record(measurement: dict[str, Any]) -> None:
-            _write(out, measurement)
+            write_jsonl(out, measurement)
             if options.spool:
                 options.spool.add(measurement)
             advance()
 
-        await _measure_all(todo, config, session, options.concurrency, record)
+        await _measure_all(todo, config, session, options.concurrency, record, measure)
     if options.collector and options.spool:
         submitted += await options.collector.drain(options.spool)
     return RunStats(measured=len(todo), skipped=len(inputs) - len(todo), submitted=submitted)
 
 
 async def _measure_all(urls: list[str], config: ProbeConfig, session: Session, concurrency: int,
-                       record: Callable[[dict[str, Any]], None]) -> None:
+                       record: Callable[[dict[str, Any]], None], measure: Measure) -> None:
     queue: asyncio.Queue[str] = asyncio.Queue()
     for url in urls:
         queue.put_nowait(url)
@@ -105,7 +112,7 @@ async def _measure_all(urls: list[str], config: ProbeConfig, session: Session, c
     await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(urls))))))
 
 
-def _append(output: Path) -> IO[bytes]:
+def append_jsonl(output: Path) -> IO[bytes]:
     """Open for appending; a torn last line (no newline) is closed first so that it
     cannot swallow the next record."""
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -117,8 +124,9 @@ def _append(output: Path) -> IO[bytes]:
     return out
 
 
-def _write(out: IO[bytes], measurement: dict[str, Any]) -> None:
-    out.write(orjson.dumps(measurement) + b"\n")
+def write_jsonl(out: IO[bytes], record: dict[str, Any]) -> None:
+    """One record, one line, flushed at once (what makes a run resumable)."""
+    out.write(orjson.dumps(record) + b"\n")
     out.flush()
 
 

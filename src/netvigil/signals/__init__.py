@@ -7,7 +7,8 @@ needs no flag:
 - ``*.csv`` with the Monash IP Observatory header (:mod:`.monash`, local time -> UTC);
 - ``*.csv`` with ``entity,time,value`` (:mod:`.generic_csv`);
 - ``*.json`` IODA API v2 ``/signals/raw`` exports (:mod:`.ioda`);
-- ``*.sql`` OONI pipeline ``analysis_web_measurement`` inserts (:mod:`.ooni_sql`).
+- ``*.sql`` OONI pipeline ``analysis_web_measurement`` inserts (:mod:`.ooni_sql`);
+- ``*.jsonl`` whose lines are the probe's reachability rounds (:mod:`.rounds`).
 
 Records from netvigil itself (verdict counts, probe rounds) go through
 :mod:`.converters`; ground-truth catalogs through :mod:`.truth`.
@@ -25,6 +26,7 @@ from netvigil.signals.imported import Imported
 from netvigil.signals.ioda import read_ioda
 from netvigil.signals.monash import is_monash, read_monash
 from netvigil.signals.ooni_sql import read_ooni_sql
+from netvigil.signals.rounds import first_record, is_rounds, read_rounds
 
 __all__ = ["Imported", "SignalFormatError", "load_signals"]
 
@@ -37,6 +39,11 @@ def load_signals(path: str | Path, *, monash_levels: Iterable[str] = ("country",
         return read_ioda(path)
     if suffix == ".sql":
         return read_ooni_sql(path)
+    if suffix == ".jsonl":
+        if is_rounds(first_record(path)):
+            return read_rounds(path)
+        raise SignalFormatError(path, 1, "unknown JSONL signal format: expected reachability rounds "
+                                         "(entity, time, sent, answered)")
     if suffix == ".csv":
         with path.open(newline="", encoding="utf-8-sig") as f:
             header = [h.strip() for h in next(csv.reader(f), [])]
@@ -45,4 +52,5 @@ def load_signals(path: str | Path, *, monash_levels: Iterable[str] = ("country",
         if is_generic(header):
             return Imported(points=read_generic_csv(path))
         raise SignalFormatError(path, 1, f"unknown CSV signal format: header {header}")
-    raise SignalFormatError(path, 0, "unknown signal format: expected .csv, .json (IODA) or .sql (OONI analysis)")
+    raise SignalFormatError(path, 0, "unknown signal format: expected .csv, .json (IODA), "
+                                     ".sql (OONI analysis) or .jsonl (reachability rounds)")

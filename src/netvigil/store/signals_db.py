@@ -62,7 +62,8 @@ class SignalsStore:
 
     def _migrate(self) -> None:
         self._con.execute("CREATE TABLE IF NOT EXISTS signals_schema_version (version INTEGER NOT NULL)")
-        found = self._con.execute("SELECT max(version) FROM signals_schema_version").fetchone()[0]
+        # fetchall, not fetchone: DuckDB 2 refuses register() while a result is left unfinished.
+        found = self._con.execute("SELECT max(version) FROM signals_schema_version").fetchall()[0][0]
         if found is not None and found != SIGNALS_SCHEMA_VERSION:
             raise SignalsStoreError(f"signal tables at version {found}; this netvigil reads {SIGNALS_SCHEMA_VERSION}")
         if found is None:
