@@ -1,9 +1,11 @@
 """Testbed tests: the ``testbed_library`` marker.
 
 ``testbed_library``-marked tests measure the whole scenario library through
-the probe (about half a minute).  They run by default, as CI must run every
-scenario; deselect them with ``-m "not testbed_library"`` for a quicker loop.
-The raw clients shared by the tests live in ``testbed_helpers.py`` beside this file.
+the probe (about half a minute per mode).  They run by default, as CI must run
+every scenario; deselect them with ``-m "not testbed_library"`` for a quicker loop.
+The raw clients shared by the tests live in ``testbed_helpers.py`` beside this file;
+``test_netns_*`` need root and ``ip netns`` (they skip, saying why, without them) and
+share ``netns_support.py``.
 """
 
 from __future__ import annotations

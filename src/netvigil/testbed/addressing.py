@@ -35,6 +35,7 @@ ADVERTISED_PREFIX = "93.184.215."  # the simulated internet (IANA), never dialle
 BOUND_PREFIX = "127.0.0."
 FIRST_HOST = 10
 LAST_HOST = 254
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,13 @@ class Ports:
     https: int
 
     def url(self, url: str) -> str:
-        """``url`` with this run's port made explicit."""
+        """``url`` with this run's port made explicit, unless it is the scheme's default.
+
+        Namespace mode listens on 80 and 443, so its URLs (redirects included)
+        stay as the scenario wrote them.
+        """
         parts = urlsplit(url)
         port = self.https if parts.scheme == "https" else self.http
+        if port == DEFAULT_PORTS.get(parts.scheme):
+            return urlunsplit(parts._replace(netloc=parts.hostname or ""))
         return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}"))

@@ -3,17 +3,20 @@
 A backend brings a scenario's network up when entered and removes every trace
 of it when left, however it is left (success, exception, timeout, Ctrl-C).
 While up, it tells a client how to measure through it: :meth:`endpoints` per
-vantage point and :meth:`url` per site.  Loopback mode
-(:class:`~netvigil.testbed.loopback.LoopbackTestbed`) is one backend; a
-namespace backend implements the same protocol and the runner does not change.
+vantage point and :meth:`url` per site, and it runs the probe where that
+client is (:meth:`measure`): in this process for loopback mode
+(:class:`~netvigil.testbed.loopback.LoopbackTestbed`), in the client's network
+namespace for namespace mode (:class:`~netvigil.testbed.netns.NamespaceTestbed`).
+The runner is the same for both.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
+from netvigil.probe.config import ProbeConfig
 from netvigil.testbed.scenario import Site
 
 
@@ -23,9 +26,13 @@ class ClientEndpoints:
 
     client: str
     resolver: str  # "udp://HOST:PORT": the censored resolver this client sees
-    socks5: str  # "HOST:PORT": the censoring middle every TCP connection goes through
+    socks5: str | None  # "HOST:PORT" of the censoring middle (loopback); None: the censor is in-path
     ca_file: str  # PEM bundle of the testbed CA
     test_helper: str | None  # "http://HOST:PORT" of the helper, when one runs
+
+
+class UnavailableMode(ValueError):
+    """A backend that does not exist, or cannot run here (namespace mode without root)."""
 
 
 class Backend(Protocol):
@@ -37,3 +44,7 @@ class Backend(Protocol):
     def endpoints(self, client: str) -> ClientEndpoints: ...
 
     def url(self, site: Site) -> str: ...
+
+    async def measure(self, client: str, url: str, config: ProbeConfig) -> dict[str, Any]:
+        """One web_connectivity measurement of ``url`` from where ``client`` is."""
+        ...

@@ -4,11 +4,17 @@
   every site of each scenario through the testbed and prints, per site, the
   expected and the obtained verdict, then a confusion matrix.  Exit status 0
   when every verdict matches, 1 when one does not, 2 for a scenario that cannot
-  be read or a mode that does not exist, 130 when interrupted (Ctrl-C).  ``--output`` keeps the measurements
+  be read or a mode that does not exist or cannot run here (netns without
+  root), 130 when interrupted (Ctrl-C).  ``--output`` keeps the measurements
   as JSON lines (each annotated with ``testbed_scenario``, ``testbed_client``
   and ``testbed_expected``).
-* ``testbed up SCENARIO`` keeps the network up until Ctrl-C and prints how to
-  point ``dig`` and ``curl`` at it.
+* ``testbed up SCENARIO [--mode loopback|netns]`` keeps the network up until
+  Ctrl-C and prints how to point ``dig`` and ``curl`` at it.
+
+Modes: ``loopback`` (default, no root) runs the network in this process on
+127.0.0.0/8 with a censoring SOCKS5 middle; ``netns`` (root) runs it in Linux
+network namespaces with an in-path censor (iptables, tc), servers as
+processes, and the probe inside the client's namespace.
 * ``testbed list`` names the library's scenarios.
 
 SCENARIO is a file or a library scenario's name; ``all`` is the whole library.
@@ -28,11 +34,12 @@ import orjson
 from netvigil.store.reference_data import load_default_fingerprints
 from netvigil.testbed.library import find_scenario, library_paths
 from netvigil.testbed.loopback import LoopbackTestbed
+from netvigil.testbed.netns import NamespaceTestbed
 from netvigil.testbed.runner import (
     BACKENDS,
-    PLANNED_BACKENDS,
     ScenarioReport,
     UnavailableMode,
+    backend_for,
     format_confusion,
     format_results,
     run_scenario,
@@ -51,14 +58,20 @@ def add_testbed_parser(subparsers: Any) -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="measure every site and compare with the expected verdicts")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="a file, a library name, or all")
     run.add_argument("--output", type=Path, metavar="FILE", help="write the measurements here (JSON lines)")
-    run.add_argument("--mode", default="loopback", choices=[*BACKENDS, *PLANNED_BACKENDS],
-                     help="loopback (no root, default) or netns (not built yet)")
+    _mode_option(run)
     run.set_defaults(func=_run)
     up = commands.add_parser("up", help="keep a scenario's network up for manual work (Ctrl-C stops it)")
     up.add_argument("scenario", metavar="SCENARIO", help="a file or a library name")
+    _mode_option(up)
     up.set_defaults(func=_up)
     commands.add_parser("list", help="the library's scenarios").set_defaults(func=_list)
     return testbed
+
+
+def _mode_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mode", default="loopback", choices=list(BACKENDS),
+                        help="loopback (default, no root: in this process, through a SOCKS5 middle) or "
+                             "netns (root: network namespaces, an in-path censor, real ports 80 and 443)")
 
 
 def _load(names: list[str]) -> list[Scenario] | None:
@@ -103,19 +116,27 @@ def _up(args: argparse.Namespace) -> int:
     scenarios = _load([args.scenario])
     if scenarios is None:
         return 2
-    asyncio.run(_serve(scenarios[0]))
+    try:
+        asyncio.run(_serve(scenarios[0], args.mode))
+    except UnavailableMode as exc:
+        print(f"netvigil testbed: {exc}", file=sys.stderr)
+        return 2
     print("testbed stopped; everything it started is gone.")
     return 0
 
 
-async def _serve(scenario: Scenario) -> None:
+async def _serve(scenario: Scenario, mode: str = "loopback") -> None:
     """Serve until SIGINT (Ctrl-C) or SIGTERM, then leave the testbed normally."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with LoopbackTestbed(scenario) as bed:
-        print(instructions(scenario, bed), flush=True)
+    async with backend_for(mode)(scenario) as bed:
+        if isinstance(bed, NamespaceTestbed):
+            print(bed.instructions(), flush=True)
+        else:
+            assert isinstance(bed, LoopbackTestbed)
+            print(instructions(scenario, bed), flush=True)
         await stop.wait()
 
 

@@ -171,10 +171,10 @@ class _Udp(asyncio.DatagramProtocol):
             self.transport.sendto(wire, addr)
 
 
-def _bind_pair(address: str) -> tuple[socket.socket, socket.socket]:
-    """A TCP and a UDP socket bound to the same free port of ``address``."""
+def _bind_pair(address: str, port: int = 0) -> tuple[socket.socket, socket.socket]:
+    """A TCP and a UDP socket bound to the same port of ``address`` (0: a free one)."""
     for _ in range(PORT_ATTEMPTS):
-        tcp = bind_tcp(address, 0)
+        tcp = bind_tcp(address, port)
         udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
             udp.bind((address, tcp.getsockname()[1]))
@@ -182,7 +182,7 @@ def _bind_pair(address: str) -> tuple[socket.socket, socket.socket]:
         except OSError as exc:
             udp.close()
             tcp.close()
-            if exc.errno != errno.EADDRINUSE:
+            if exc.errno != errno.EADDRINUSE or port:
                 raise
     raise OSError(errno.EADDRINUSE, f"no port of {address} is free for both TCP and UDP")
 
@@ -196,8 +196,9 @@ class DnsServer:
         self.address = ""
         self.port = 0
 
-    async def start(self, address: str) -> DnsServer:
-        tcp, udp = _bind_pair(address)
+    async def start(self, address: str, port: int = 0) -> DnsServer:
+        """Serve on ``address:port``; 0 picks a free port (loopback), namespace mode uses 53."""
+        tcp, udp = _bind_pair(address, port)
         self.supervisor.reserve(tcp)
         self.supervisor.reserve(udp)
         self.address, self.port = address, tcp.getsockname()[1]

@@ -27,11 +27,13 @@ import tempfile
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+from netvigil.probe.config import ProbeConfig
 from netvigil.probe.helper_server import start_helper
 from netvigil.probe.net import Net
 from netvigil.probe.tls import client_context
+from netvigil.probe.web_connectivity import measure
 from netvigil.testbed.addressing import HELPER_EGRESS, PROBE_EGRESS, SERVICE_ADDRESS, AddressPlan, Ports
 from netvigil.testbed.aio import Supervisor
 from netvigil.testbed.backend import ClientEndpoints
@@ -117,3 +119,7 @@ class LoopbackTestbed:
     def url(self, site: Site) -> str:
         assert self.ports is not None, "the testbed is not up"
         return self.ports.url(site.url)
+
+    async def measure(self, client: str, url: str, config: ProbeConfig) -> dict[str, Any]:
+        """The probe runs in this process: ``config`` already routes it through ``client``'s middle."""
+        return await measure(url, config)

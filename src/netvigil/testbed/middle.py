@@ -93,7 +93,7 @@ class Middle:
             return
         up_reader, up_writer = upstream
         try:
-            await _read_first_bytes(link)
+            await read_first_bytes(link)
             action = self.policy.first_bytes_action(link.flow)
             if action is not None:
                 up_writer.transport.abort()
@@ -159,8 +159,12 @@ async def _refuse(writer: asyncio.StreamWriter, code: int) -> None:
     await writer.drain()
 
 
-async def _read_first_bytes(link: Link) -> None:
-    """Read until the first bytes are classified (TLS/HTTP/other), recording SNI or Host."""
+async def read_first_bytes(link: Link) -> None:
+    """Read until the first bytes are classified (TLS/HTTP/other), recording SNI or Host.
+
+    Public because namespace mode's censor responders read a request or a
+    ClientHello the same way before they act.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + FIRST_BYTES_TIMEOUT
     data = b""

@@ -4,8 +4,13 @@ A site serves its page at its URL's path and at ``/``, a 404 elsewhere; with
 ``redirect`` it answers 302 to that URL (this run's port included); with
 ``large_file`` its URL is a binary download.  ``delay`` holds every response
 back.  ``challenge`` answers visitors arriving from the probes' network
-(:data:`~netvigil.testbed.addressing.PROBE_EGRESS`) with a CDN challenge
-page, as CDNs do to addresses they distrust, while the helper gets the page.
+(:data:`~netvigil.testbed.addressing.PROBE_EGRESS` on loopback, the client
+subnets in namespace mode) with a CDN challenge page, as CDNs do to
+addresses they distrust, while the helper gets the page.
+
+Where origins listen is an :class:`OriginBinding`: loopback binds each
+placement's loopback address on a free common pair of high ports; namespace
+mode binds the advertised addresses themselves on 80 and 443.
 
 Hosts serve their page for any path, over HTTP only; their HTTPS port, a down
 site's ports and a page-less host's ports are bound without listening, so
@@ -16,12 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import itertools
+import socket
 import ssl
 from dataclasses import dataclass
 
 from netvigil.testbed.addressing import PROBE_EGRESS, AddressPlan, Ports
-from netvigil.testbed.aio import Supervisor, bind_common_port
+from netvigil.testbed.aio import Supervisor, bind_common_port, bind_tcp
 from netvigil.testbed.http_wire import Request, filler, html_page, read_request, response, response_head
 from netvigil.testbed.pki import TestbedPKI
 from netvigil.testbed.scenario import Certificate, Page, Scenario, Site
@@ -42,18 +49,33 @@ def page_response(page: Page, *, head_only: bool = False) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
+class OriginBinding:
+    """Where origins listen, and which visitors are the probes (they get CDN challenges).
+
+    ``ports`` None finds a free common pair of ports; ``advertised`` binds the
+    advertised addresses instead of the loopback ones (namespace mode, where
+    they exist on an interface).
+    """
+
+    ports: Ports | None = None
+    advertised: bool = False
+    probe_network: str = f"{PROBE_EGRESS}/32"
+
+
+@dataclass(frozen=True, slots=True)
 class SiteOrigin:
     """How one site answers a request."""
 
     site: Site
     ports: Ports
+    probes: ipaddress.IPv4Network | ipaddress.IPv6Network
 
     async def answer(self, request: Request, peer: str, writer: asyncio.StreamWriter) -> None:
         site, head_only = self.site, request.method == "HEAD"
         if site.delay:
             await asyncio.sleep(site.delay)
         path = request.target.split("#")[0]
-        if site.challenge and peer == PROBE_EGRESS:
+        if site.challenge and ipaddress.ip_address(peer) in self.probes:
             writer.write(page_response(CHALLENGE, head_only=head_only))
         elif site.redirect:
             location = self.ports.url(site.redirect)
@@ -107,20 +129,24 @@ async def serve_one_request(responder: Responder, reader: asyncio.StreamReader,
 
 
 async def start_origins(scenario: Scenario, plan: AddressPlan, pki: TestbedPKI,
-                        supervisor: Supervisor) -> Ports:
+                        supervisor: Supervisor, binding: OriginBinding = OriginBinding()) -> Ports:
     """Bind and serve every origin of ``scenario``; returns the run's port pair."""
     names = [p.name for p in plan.placements]
-    bound = [p.bound for p in plan.placements]
+    addresses = [p.advertised if binding.advertised else p.bound for p in plan.placements]
     contexts = [_tls_context(scenario, name, pki) for name in names]
-    http_port, http_socks = bind_common_port(bound, listen=[_serves(scenario, n) for n in names])
+    fixed = binding.ports
+    http_port, http_socks = _bind_all(addresses, [_serves(scenario, n) for n in names],
+                                      fixed.http if fixed else None)
     for sock in http_socks:
         supervisor.reserve(sock)
-    https_port, https_socks = bind_common_port(bound, listen=[c is not None for c in contexts])
+    https_port, https_socks = _bind_all(addresses, [c is not None for c in contexts],
+                                        fixed.https if fixed else None)
     for sock in https_socks:
         supervisor.reserve(sock)
     ports = Ports(http_port, https_port)
+    probes = ipaddress.ip_network(binding.probe_network)
     for name, context, http_sock, https_sock in zip(names, contexts, http_socks, https_socks, strict=True):
-        responder = _responder(scenario, name, ports)
+        responder = _responder(scenario, name, ports, probes)
         if responder is None:
             continue
         handler = functools.partial(serve_one_request, responder)
@@ -130,17 +156,33 @@ async def start_origins(scenario: Scenario, plan: AddressPlan, pki: TestbedPKI,
     return ports
 
 
+def _bind_all(addresses: list[str], listen: list[bool], port: int | None) -> tuple[int, list[socket.socket]]:
+    """One port on every address: ``port``, or a free one found by :func:`bind_common_port`."""
+    if port is None:
+        return bind_common_port(addresses, listen=listen)
+    socks: list[socket.socket] = []
+    try:
+        for address, listening in zip(addresses, listen, strict=True):
+            socks.append(bind_tcp(address, port, listen=listening))
+    except OSError:
+        for sock in socks:
+            sock.close()
+        raise
+    return port, socks
+
+
 def _serves(scenario: Scenario, name: str) -> bool:
     site = scenario.site(name)
     return not site.down if site is not None else scenario.host(name).page is not None
 
 
-def _responder(scenario: Scenario, name: str, ports: Ports) -> Responder | None:
+def _responder(scenario: Scenario, name: str, ports: Ports,
+               probes: ipaddress.IPv4Network | ipaddress.IPv6Network) -> Responder | None:
     if not _serves(scenario, name):
         return None
     site = scenario.site(name)
     if site is not None:
-        return SiteOrigin(site, ports)
+        return SiteOrigin(site, ports, probes)
     page = scenario.host(name).page
     assert page is not None
     return HostOrigin(scenario.page(page))

@@ -7,6 +7,11 @@ probe, the helper and curl are told to trust.  The **censor CA** is never
 trusted: it signs the certificates a censor presents when it intercepts TLS,
 so an intercepted handshake fails exactly as a real one would
 (``ssl_unknown_authority``).
+
+Namespace mode runs its servers as separate processes, which must sign with
+the same authorities: :meth:`TestbedPKI.save` writes both (keys included,
+readable by the owner only) into the run's private folder, and
+:meth:`TestbedPKI.load` reads them back there.
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 _DAY = dt.timedelta(days=1)
+TRUSTED_NAME = "netvigil testbed CA"
+CENSOR_NAME = "netvigil testbed censor CA (untrusted)"
+_TRUSTED_STEM = "authority-trusted"
+_CENSOR_STEM = "authority-censor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +86,49 @@ class Authority:
     def pem(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.PEM)
 
+    def save(self, stem: Path) -> None:
+        """Write the key (owner-only) and the certificate as ``stem.key`` and ``stem.crt``."""
+        key = stem.with_suffix(".key")
+        key.touch(mode=0o600)
+        key.write_bytes(self.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        stem.with_suffix(".crt").write_bytes(self.pem())
+
+    @classmethod
+    def load(cls, name: str, stem: Path) -> Authority:
+        key = serialization.load_pem_private_key(stem.with_suffix(".key").read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise TypeError(f"{stem}.key is not an EC key")
+        return cls(name, key, x509.load_pem_x509_certificate(stem.with_suffix(".crt").read_bytes()))
+
 
 class TestbedPKI:
     """The run's two authorities and the server contexts they sign, kept in ``folder``."""
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, authorities: tuple[Authority, Authority] | None = None) -> None:
         self.folder = folder
-        self.trusted = Authority.create("netvigil testbed CA")
-        self.censor = Authority.create("netvigil testbed censor CA (untrusted)")
+        self.trusted, self.censor = authorities or (Authority.create(TRUSTED_NAME),
+                                                    Authority.create(CENSOR_NAME))
         self.ca_file = folder / "testbed-ca.pem"
-        self.ca_file.write_bytes(self.trusted.pem())
+        if authorities is None:
+            self.ca_file.write_bytes(self.trusted.pem())
         self._contexts: dict[tuple[str, str, bool], ssl.SSLContext] = {}
+
+    def save(self) -> None:
+        """Keep both authorities in ``folder`` for :meth:`load` in another process."""
+        self.trusted.save(self.folder / _TRUSTED_STEM)
+        self.censor.save(self.folder / _CENSOR_STEM)
+
+    @classmethod
+    def load(cls, folder: Path, scratch: Path) -> TestbedPKI:
+        """The authorities :meth:`save` kept in ``folder``; server certificates go to ``scratch``."""
+        authorities = (Authority.load(TRUSTED_NAME, folder / _TRUSTED_STEM),
+                       Authority.load(CENSOR_NAME, folder / _CENSOR_STEM))
+        pki = cls(scratch, authorities)
+        pki.ca_file = folder / "testbed-ca.pem"
+        return pki
 
     def server_context(self, name: str, *, expired: bool = False) -> ssl.SSLContext:
         """A TLS server context for ``name``, signed by the trusted CA."""

@@ -2,7 +2,8 @@
 
 Every (client, site) pair is measured with the probe
 (``netvigil.probe.web_connectivity.measure``) through the client's censored
-resolver and middle, judged by ``netvigil.analysis.web.analyze_measurement``,
+resolver and middle (loopback mode) or from the client's network namespace
+(namespace mode), judged by ``netvigil.analysis.web.analyze_measurement``,
 and compared with the site's expected technique.  Timeouts are short (the
 network is local) and sites are measured concurrently, so a scenario takes
 seconds.  The measurements are kept, annotated with the ground truth
@@ -23,20 +24,15 @@ from netvigil.analysis.web import analyze_measurement
 from netvigil.model.measurement import measurement_from_dict
 from netvigil.model.verdict import Outcome, Technique
 from netvigil.probe.config import ProbeConfig
-from netvigil.probe.web_connectivity import measure
-from netvigil.testbed.backend import Backend, ClientEndpoints
+from netvigil.testbed.backend import Backend, ClientEndpoints, UnavailableMode
 from netvigil.testbed.loopback import LoopbackTestbed
+from netvigil.testbed.netns import NamespaceTestbed
 from netvigil.testbed.scenario import Scenario
 
-BACKENDS: dict[str, Callable[[Scenario], Backend]] = {"loopback": LoopbackTestbed}
-PLANNED_BACKENDS = {"netns": "namespace mode (Linux network namespaces, as root) is not built yet"}
+BACKENDS: dict[str, Callable[[Scenario], Backend]] = {"loopback": LoopbackTestbed, "netns": NamespaceTestbed}
 CONCURRENCY = 8
 PROBE_TIMEOUTS = {"dns_timeout": 1.5, "connect_timeout": 2.5, "tls_timeout": 2.5, "http_timeout": 5.0}
 _CORNER = "expected \\ got"
-
-
-class UnavailableMode(ValueError):
-    """A backend that does not exist (yet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +70,7 @@ class ScenarioReport:
 def backend_for(mode: str) -> Callable[[Scenario], Backend]:
     if mode in BACKENDS:
         return BACKENDS[mode]
-    reason = PLANNED_BACKENDS.get(mode, f"no such mode (modes: {', '.join(BACKENDS)})")
-    raise UnavailableMode(f"testbed mode {mode!r}: {reason}")
+    raise UnavailableMode(f"testbed mode {mode!r}: no such mode (modes: {', '.join(BACKENDS)})")
 
 
 def run_scenario(scenario: Scenario, mode: str = "loopback", *,
@@ -109,7 +104,7 @@ async def _measure_site(scenario: Scenario, bed: Backend, client: str, domain: s
     assert site is not None
     endpoints = bed.endpoints(client)
     url = bed.url(site)
-    measurement = await measure(url, probe_config(endpoints, scenario.country))
+    measurement = await bed.measure(client, url, probe_config(endpoints, scenario.country))
     measurement.setdefault("annotations", {}).update(
         testbed_scenario=scenario.name, testbed_client=client, testbed_expected=site.expected(client).value)
     summary = analyze_measurement(measurement_from_dict(measurement), fingerprints).summary

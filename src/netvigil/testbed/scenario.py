@@ -3,8 +3,9 @@
 A scenario is declarative and backend-neutral: it says *what* the network looks
 like and *what* the censor does, never how a backend produces it.  Loopback mode
 (:mod:`netvigil.testbed.loopback`) turns the rules into a censoring DNS server
-and a censoring SOCKS5 middle; a namespace backend would turn the same rules
-into nftables rules and NFQUEUE handlers.
+and a censoring SOCKS5 middle; namespace mode (:mod:`netvigil.testbed.netns`)
+turns the same rules into iptables rules, tc shaping and censor responders in
+a router namespace.
 
 The parts:
 
