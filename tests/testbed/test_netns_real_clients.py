@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from netns_support import machine_state, needs_namespaces
-from testbed_helpers import scenario_from
+from testbed_helpers import REAL_CLIENT_SITES, scenario_from
+from testbed_helpers import shell as _shell
 
 from netvigil.testbed.netns import NamespaceTestbed
 from netvigil.testbed.netns_commands import in_namespace, run
@@ -26,57 +27,21 @@ pytestmark = [needs_namespaces,
               pytest.mark.skipif(not (shutil.which("dig") and shutil.which("curl")),
                                  reason="dig (Debian dnsutils) or curl is not installed")]
 
-SCENARIO = """
+SCENARIO = (
+    """
 [clients.lit]
 region = "lit"
 time = 2021-04-01T12:00:00Z
 [clients.dark]
 region = "dark"
 time = 2021-04-01T12:00:00Z
-[sites."ok.example"]
-expect = "ok"
-[sites."nx.example"]
-expect = "dns.nxdomain"
-[sites."forged.example"]
-url = "http://forged.example/"
-expect = "dns.bogon"
-[sites."reset.example"]
-expect = "tls.reset"
-[sites."hole.example"]
-expect = "tcp.timeout"
-[sites."blocked.example"]
-url = "http://blocked.example/"
-expect = "http.blockpage"
+"""
+    + REAL_CLIENT_SITES
+    + """
 [sites."slow.example"]
 url = "http://slow.example/big.bin"
 large_file = 8000000
 expect = "throttling"
-[hosts.national]
-address = "10.10.34.35"
-page = "iran"
-[pages.iran]
-body = '<iframe src="http://10.10.34.34/?type=Invalid Site"></iframe>'
-[pages.rkn]
-status = 451
-title = "Access restricted"
-body = "<p>Access to this resource is restricted by the regulator.</p>"
-[[dns]]
-domain = "nx.example"
-action = "nxdomain"
-[[dns]]
-domain = "forged.example"
-action = "forge"
-answer = "national"
-[[tls]]
-sni = "reset.example"
-action = "reset"
-[[tcp]]
-domain = "hole.example"
-action = "blackhole"
-[[http]]
-host = "blocked.example"
-action = "blockpage"
-page = "rkn"
 [[http]]  # shadowed by the blockpage above: the first matching rule decides
 host = "blocked.example"
 action = "timeout"
@@ -88,16 +53,8 @@ start = 2021-04-01T00:00:00Z
 end = 2021-04-02T00:00:00Z
 regions = ["dark"]
 """
+)
 CAP = 64 * 1024
-
-
-async def _shell(command: str) -> tuple[int, str]:
-    """Run a printed instruction as a person would paste it."""
-    child = await asyncio.create_subprocess_shell(command, stdout=asyncio.subprocess.PIPE,
-                                                  stderr=asyncio.subprocess.STDOUT)
-    out, _ = await child.communicate()
-    assert child.returncode is not None
-    return child.returncode, out.decode("utf-8", "replace")
 
 
 def _commands(bed: NamespaceTestbed, client: str, domain: str) -> tuple[str, str]:

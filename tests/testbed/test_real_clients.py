@@ -10,7 +10,8 @@ import asyncio
 import shutil
 
 import pytest
-from testbed_helpers import scenario_from
+from testbed_helpers import REAL_CLIENT_SITES, scenario_from
+from testbed_helpers import shell as _shell
 
 from netvigil.testbed.cli import instructions
 from netvigil.testbed.loopback import LoopbackTestbed
@@ -18,56 +19,7 @@ from netvigil.testbed.loopback import LoopbackTestbed
 pytestmark = pytest.mark.skipif(not (shutil.which("dig") and shutil.which("curl")),
                                 reason="dig (Debian dnsutils) or curl is not installed")
 
-SCENARIO = """
-[sites."ok.example"]
-expect = "ok"
-[sites."nx.example"]
-expect = "dns.nxdomain"
-[sites."forged.example"]
-url = "http://forged.example/"
-expect = "dns.bogon"
-[sites."reset.example"]
-expect = "tls.reset"
-[sites."hole.example"]
-expect = "tcp.timeout"
-[sites."blocked.example"]
-url = "http://blocked.example/"
-expect = "http.blockpage"
-[hosts.national]
-address = "10.10.34.35"
-page = "iran"
-[pages.iran]
-body = '<iframe src="http://10.10.34.34/?type=Invalid Site"></iframe>'
-[pages.rkn]
-status = 451
-title = "Access restricted"
-body = "<p>Access to this resource is restricted by the regulator.</p>"
-[[dns]]
-domain = "nx.example"
-action = "nxdomain"
-[[dns]]
-domain = "forged.example"
-action = "forge"
-answer = "national"
-[[tls]]
-sni = "reset.example"
-action = "reset"
-[[tcp]]
-domain = "hole.example"
-action = "blackhole"
-[[http]]
-host = "blocked.example"
-action = "blockpage"
-page = "rkn"
-"""
-
-
-async def _shell(command: str) -> tuple[int, str]:
-    child = await asyncio.create_subprocess_shell(command, stdout=asyncio.subprocess.PIPE,
-                                                  stderr=asyncio.subprocess.STDOUT)
-    out, _ = await child.communicate()
-    assert child.returncode is not None
-    return child.returncode, out.decode("utf-8", "replace")
+SCENARIO = REAL_CLIENT_SITES
 
 
 def _commands(bed: LoopbackTestbed, domain: str) -> tuple[str, str]:

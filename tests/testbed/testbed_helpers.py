@@ -67,3 +67,57 @@ async def dns_query(resolver: str, name: str, *, timeout: float = 1.0,
         return got
     finally:
         transport.close()
+
+
+# Sites and rules both real-client tests (loopback and namespace mode) point dig and curl at.
+REAL_CLIENT_SITES = """
+[sites."ok.example"]
+expect = "ok"
+[sites."nx.example"]
+expect = "dns.nxdomain"
+[sites."forged.example"]
+url = "http://forged.example/"
+expect = "dns.bogon"
+[sites."reset.example"]
+expect = "tls.reset"
+[sites."hole.example"]
+expect = "tcp.timeout"
+[sites."blocked.example"]
+url = "http://blocked.example/"
+expect = "http.blockpage"
+[hosts.national]
+address = "10.10.34.35"
+page = "iran"
+[pages.iran]
+body = '<iframe src="http://10.10.34.34/?type=Invalid Site"></iframe>'
+[pages.rkn]
+status = 451
+title = "Access restricted"
+body = "<p>Access to this resource is restricted by the regulator.</p>"
+[[dns]]
+domain = "nx.example"
+action = "nxdomain"
+[[dns]]
+domain = "forged.example"
+action = "forge"
+answer = "national"
+[[tls]]
+sni = "reset.example"
+action = "reset"
+[[tcp]]
+domain = "hole.example"
+action = "blackhole"
+[[http]]
+host = "blocked.example"
+action = "blockpage"
+page = "rkn"
+"""
+
+
+async def shell(command: str) -> tuple[int, str]:
+    """Run a printed instruction as a person would paste it."""
+    child = await asyncio.create_subprocess_shell(command, stdout=asyncio.subprocess.PIPE,
+                                                  stderr=asyncio.subprocess.STDOUT)
+    out, _ = await child.communicate()
+    assert child.returncode is not None
+    return child.returncode, out.decode("utf-8", "replace")
