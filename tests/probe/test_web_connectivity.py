@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import AsyncExitStack
 
+import orjson
 import pytest
 from probe_servers import (
     http_response,
@@ -27,6 +28,8 @@ from netvigil.probe.config import ProbeConfig
 from netvigil.probe.envelope import TEST_VERSION
 from netvigil.probe.helper_server import start_helper
 from netvigil.probe.web_connectivity import measure
+from netvigil.store.db import open_store
+from netvigil.store.sources import iter_records
 
 ORIGIN_IP = "127.0.0.10"
 ENVELOPE = {"annotations", "data_format_version", "extensions", "input", "measurement_start_time", "probe_asn",
@@ -89,7 +92,12 @@ def analyze(m: dict):
     return analyze_measurement(measurement_from_dict(m), FingerprintDB.empty())
 
 
-def test_ok_https_site_through_socks(loopback_is_public, test_ca, ca_file, cert_dir) -> None:
+def _export(store, tmp_path) -> list[bytes]:
+    store.export_jsonl(tmp_path / "out.jsonl")
+    return (tmp_path / "out.jsonl").read_bytes().splitlines()
+
+
+def test_ok_https_site_through_socks(loopback_is_public, test_ca, ca_file, cert_dir, tmp_path) -> None:
     async def scenario(lab: Lab):
         context = server_context(test_ca, ["site.example"], cert_dir)
         port = await lab.origin(serve_bytes(http_response(page("Independent News Today"))), ssl_context=context)
@@ -106,6 +114,18 @@ def test_ok_https_site_through_socks(loopback_is_public, test_ca, ca_file, cert_
     assert tk["tcp_connect"][0]["tags"] == ["classic", "depth=0", "fetch_body=true"]
     assert {e["operation"] for e in tk["network_events"]} >= {"connect", "read", "write"}
     assert analyze(m).summary.outcome.value == "ok"
+    assert_ingests(m, tmp_path)
+
+
+def assert_ingests(m: dict, tmp_path) -> None:
+    """Our measurement goes through ``netvigil ingest`` unchanged: stored, not quarantined."""
+    path = tmp_path / "probe.jsonl"
+    path.write_bytes(orjson.dumps(m) + b"\n")
+    with open_store(tmp_path / "store.duckdb") as store:
+        summary = store.ingest(iter_records([str(path)]), FingerprintDB.empty())
+        assert (summary.stored, summary.quarantined) == (1, 0), summary.by_reason
+        [exported] = [orjson.loads(x) for x in _export(store, tmp_path)]
+    assert exported == m
 
 
 def test_ok_http_site_without_socks(loopback_is_public) -> None:
