@@ -67,3 +67,12 @@ def test_manual_italian_runs_are_never_called_censored(name, fingerprints):
     assert analysis.summary.outcome.value != "blocked", analysis.summary.to_dict()
     obs = analysis.observations  # 8844 is an IP-literal URL (no DNS); dnsgoogle80 never got HTTP
     assert obs is not None and obs.endpoints and (obs.dns or obs.http)
+
+
+def test_indonesian_redirect_blockpage_explains_the_rest_of_the_chain(fingerprints):
+    """The page fetched after the redirect to the blocking site is a consequence, not a second finding."""
+    m = measurement_from_dict(json.loads((FASTPATH / "20250527233111.802678_ID_webconnectivity_5a37ec909dbf14e3.json")
+                                         .read_text()))
+    verdicts = analyze_measurement(m, fingerprints).verdicts
+    assert [(v.layer.value, v.technique.value, v.depth) for v in verdicts] == [
+        ("dns", "ok", 0), ("http", "http.blockpage", 0)]

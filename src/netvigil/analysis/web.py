@@ -25,7 +25,7 @@ from netvigil.model.errors import BadRecord
 from netvigil.model.measurement import Measurement
 from netvigil.model.observation import Observations
 from netvigil.model.test_names import ANALYSED_TEST_NAMES
-from netvigil.model.verdict import LAYER_ORDER, Outcome, Technique, Verdict
+from netvigil.model.verdict import LAYER_ORDER, Layer, Outcome, Technique, Verdict
 from netvigil.model.web_connectivity import parse_web_connectivity
 
 
@@ -61,13 +61,21 @@ def judge(obs: Observations, probe_cc: str) -> tuple[Verdict, ...]:
 
 
 def _drop_consequences(verdicts: list[Verdict]) -> list[Verdict]:
-    blocked_hops: set[int] = set()
+    """Keep the first interference and what it does not explain.
+
+    After a blocked verdict, failures at later hops are consequences (the chain was
+    diverted, e.g. to a blockpage site), and so are later layers at a hop whose DNS
+    was blocked.  Verdicts of success are always kept, and a v0.5 side check (a
+    handshake the fetch did not use) never diverts the chain.
+    """
+    first: Verdict | None = None
     kept = []
     for v in verdicts:
-        if v.depth in blocked_hops and v.outcome is not Outcome.OK:
-            continue
-        if v.outcome is Outcome.BLOCKED and v.layer.value == "dns":
-            blocked_hops.add(v.depth)
+        if first is not None and v.outcome is not Outcome.OK:
+            if v.depth > first.depth or (v.depth == first.depth and first.layer is Layer.DNS):
+                continue
+        if first is None and v.outcome is Outcome.BLOCKED and not v.evidence.get("side_check"):
+            first = v
         kept.append(v)
     return kept
 
