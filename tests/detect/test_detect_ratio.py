@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netvigil.detect.base import detect_matrix
-from netvigil.detect.ratio import KIND_PARAMS, RatioDetector, RatioParams, nanmedian_rows
+from netvigil.detect.medians import nanmedian_rows
+from netvigil.detect.ratio import KIND_PARAMS, RatioDetector, RatioParams
 from netvigil.detect.records import Level, SignalKind
 
 STEP = timedelta(minutes=5)

@@ -8,7 +8,8 @@ into :class:`~.records.Incident` with IODA's severity, a confidence and the
 on-the-hour flag.  Detectors:
 
 - :mod:`.ratio`  - IODA's current / moving-median ratio with warning and critical
-  thresholds per signal kind, baseline protected by inpainting;
+  thresholds per signal kind, baseline protected by inpainting; signals with a
+  daily cycle are judged against the same time of day instead (:mod:`.season`);
 - :mod:`.cusum`  - OONI's two-sided CUSUM for blocking onset and end per
   country + ASN + domain;
 - :mod:`.belief` - a Trinocular-style Bayesian belief for active-probing rounds.

@@ -13,6 +13,12 @@ itself; after ``inpaint_max_duration`` of continuous inpainting the history is
 discarded and the new level accepted ("level shifts and outages are identical as
 far as our data goes", which caps the longest detectable outage).
 
+A signal with a daily cycle is judged against the same time of day instead
+(:mod:`.season`): the prediction of a block is then the median of its slot over
+the last days, chosen per entity from the strength of the daily cycle in the
+data; without a cycle it is the moving median, as above.  Inpainting and the
+thresholds apply to whichever prediction is in use.
+
 Vectorisation: the history is kept as one median per ``refresh`` block (an hour):
 the prediction is the median of the block medians in the window, recomputed at
 each block boundary.  With hourly data a block is one bin and this is the exact
@@ -23,14 +29,17 @@ a matter of seconds.  Every entity is a row of one matrix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 import numpy as np
 
+from netvigil.detect import season
 from netvigil.detect.grid import SeriesMeta
+from netvigil.detect.medians import nanmedian_rows
 from netvigil.detect.records import Detection, Level, SignalKind
 from netvigil.detect.runs import MISSING, Findings, Reporter, RunRules, RunState, RunStats, ongoing, track
+from netvigil.detect.season import DailyProfile, SeasonParams
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -55,6 +64,8 @@ class RatioParams:
     # bins); this keeps single-bin noise quiet and streaming alerts within 2 bins.
     min_bins: int = 2
     max_gap: int = 2  # netvigil: missing bins bridged inside one outage
+    # Time-of-day baseline for signals with a daily cycle (:mod:`.season`); None keeps IODA's moving median only.
+    season: SeasonParams | None = field(default_factory=SeasonParams)
 
 
 # Help.js "Outage Detection" table (research notes §1.3).  The Monash connectivity
@@ -68,7 +79,8 @@ KIND_PARAMS: dict[SignalKind, RatioParams] = {
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class RatioState:
-    """Everything needed to resume: block-median history ring, the block being filled, open runs."""
+    """Everything needed to resume: block-median history ring, the block being filled, open runs,
+    and the time-of-day profile."""
 
     meta: SeriesMeta
     position: int  # grid index of the next bin
@@ -77,6 +89,7 @@ class RatioState:
     prediction: np.ndarray  # (E,) baseline for the current block, NaN while warming up or too small
     inpainted_for: np.ndarray  # (E,) bins of continuous inpainting
     runs: RunState
+    daily: DailyProfile | None  # time-of-day history; None when disabled or blocks do not tile a day
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +105,13 @@ class RatioDetector:
         n = len(meta.entities)
         return RatioState(meta=meta, position=0, history=np.full((n, blocks), np.nan),
                           pending=np.full((n, block), np.nan), prediction=np.full(n, np.nan),
-                          inpainted_for=np.zeros(n, np.int64), runs=RunState())
+                          inpainted_for=np.zeros(n, np.int64), runs=RunState(), daily=self._daily(meta, n))
 
     def run(self, state: RatioState, values: np.ndarray, weights: np.ndarray) -> tuple[Findings, RatioState]:
         """Process ``values`` (entities x bins, NaN = missing) following ``state``; weights are not used."""
         st = replace(state, history=state.history.copy(), pending=state.pending.copy(),
-                     prediction=state.prediction.copy(), inpainted_for=state.inpainted_for.copy())
+                     prediction=state.prediction.copy(), inpainted_for=state.inpainted_for.copy(),
+                     daily=None if state.daily is None else state.daily.copy())
         block = st.pending.shape[1]
         found, done = Findings(), 0
         while done < values.shape[1]:
@@ -127,6 +141,8 @@ class RatioDetector:
         inpaint = known & ((ratio < p.inpaint_min) | (ratio > p.inpaint_max))
         offset = st.position % st.pending.shape[1]
         st.pending[:, offset:offset + x.shape[1]] = np.where(inpaint, pred, x)
+        if st.daily is not None:
+            season.take(st.daily, x, offset, p.inpaint_min, p.inpaint_max)
         _count_inpainting(st.inpainted_for, inpaint, known)
         found, runs = track(st.runs, self._reporter(st.meta), levels, drops, st.position)
         return found, replace(st, position=st.position + x.shape[1], runs=runs)
@@ -134,19 +150,31 @@ class RatioDetector:
     def _close_block(self, st: RatioState) -> RatioState:
         """Push the finished block's median into the history and compute the next prediction."""
         p = self.params
-        slot = (st.position // st.pending.shape[1] - 1) % st.history.shape[1]
-        st.history[:, slot] = nanmedian_rows(st.pending)
+        block = st.position // st.pending.shape[1]
+        st.history[:, (block - 1) % st.history.shape[1]] = nanmedian_rows(st.pending)
         st.pending[:] = np.nan
         too_long = st.inpainted_for * st.meta.step >= p.inpaint_max_duration
         st.history[too_long] = np.nan  # accept the new level: the outage cannot be told from a level shift
         st.inpainted_for[too_long] = 0
+        if st.daily is not None:
+            season.forget(st.daily, too_long)
         filled = np.count_nonzero(~np.isnan(st.history), axis=1) * st.pending.shape[1] * st.meta.step
         prediction = nanmedian_rows(st.history)
+        if st.daily is not None:
+            prediction = season.close_block(st.daily, block, prediction)
         ready = (filled >= p.warmup) & (prediction >= p.min_prediction)
         return replace(st, prediction=np.where(ready, prediction, np.nan))
 
     def _block(self, meta: SeriesMeta) -> int:
         return max(1, round(self.params.refresh / meta.step))
+
+    def _daily(self, meta: SeriesMeta, entities: int) -> DailyProfile | None:
+        block = self._block(meta)
+        slots = season.slots_per_day(meta.step, block)
+        if self.params.season is None or slots is None:
+            return None
+        return season.new_profile(entities, slots=slots, block=block, deepest=self.params.critical,
+                                  params=self.params.season)
 
     def _reporter(self, meta: SeriesMeta) -> Reporter:
         rules = RunRules(min_bins=self.params.min_bins, min_level=Level.WARNING, max_gap=self.params.max_gap)
@@ -170,11 +198,3 @@ def _count_inpainting(inpainted_for: np.ndarray, inpaint: np.ndarray, known: np.
     upto = np.take_along_axis(np.cumsum(inpaint, axis=1), last_kept[:, None], axis=1)[:, 0]
     inpainted_for[:] = np.where(kept.any(axis=1), total - upto, inpainted_for + total)
 
-
-def nanmedian_rows(a: np.ndarray) -> np.ndarray:
-    """Median of each row ignoring NaN (NaN for an all-NaN row), by one sort: NaN sorts last."""
-    ordered = np.sort(a, axis=1)
-    n = np.count_nonzero(~np.isnan(a), axis=1)
-    lo = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0)[:, None], axis=1)[:, 0]
-    hi = np.take_along_axis(ordered, (n // 2)[:, None].clip(max=a.shape[1] - 1), axis=1)[:, 0]
-    return np.where(n > 0, (lo + hi) / 2.0, np.nan)
