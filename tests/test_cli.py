@@ -64,8 +64,8 @@ def test_show_puts_the_summary_sentence_first(stored):
     result = netvigil("show", uid, "--db", str(db))  # global options also work after the command
     assert result.returncode == 0, result.stderr
     first, *rest = result.stdout.splitlines()
-    assert first.startswith(
-        "BLOCKED — dns.bogon (confidence 0.95, rule dns.bogon_not_in_reference@1): bogon 10.10.34.35")
+    # 10.10.34.35 is Iran's DNS blocking address: netvigil's built-in fingerprints confirm it.
+    assert first.startswith("BLOCKED — dns.bogon (confidence 1.00, rule dns.fingerprint@1): answer 10.10.34.35")
     text = "\n".join(rest)
     assert "layer verdicts:" in text and "reference_addrs: 93.184.215.14" in text
     assert "envelope:" in text and "report_id: " in text and "sha256: " in text

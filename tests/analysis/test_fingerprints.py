@@ -21,6 +21,7 @@ from netvigil.analysis.fingerprints import (
     required_literals,
 )
 from netvigil.store.reference_data import (
+    load_builtin_fingerprints,
     load_censoredplanet_signatures,
     load_default_fingerprints,
     load_ooni_fingerprints,
@@ -379,10 +380,36 @@ def test_censoredplanet_loader(tmp_path: Path) -> None:
     assert [s.split(":")[1] for s in skipped] == ["4", "5", "6"]
 
 
-def test_default_loader_without_files_is_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_loader_without_files_has_only_the_builtin_set(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NETVIGIL_FINGERPRINTS_DIR", raising=False)
     db = load_default_fingerprints(tmp_path)
-    assert db.size == 0 and db.version == FingerprintDB.empty().version
+    builtin = load_builtin_fingerprints()
+    assert db.size == len(builtin) > 0 and not db.skipped
+    assert {f.source for f in builtin} == {"netvigil"}
+    assert db.version == FingerprintDB(builtin).version
+
+
+BUILTIN_CASES = {
+    # answer or body / headers -> (fingerprint id, confirms for the country, false positive)
+    "Iran's DNS blocking address": ("dns", "10.10.34.35", "IR", "nv.ir_dns_10_10_34_35", True, False),
+    "Iran's blockpage iframe": ("body", '<iframe src="http://10.10.34.34?type=Invalid Site">', "IR",
+                                "nv.ir_peyvandha_iframe", True, False),
+    "Russia's registry link": ("body", "<p>Единый реестр: http://eais.rkn.gov.ru/</p>", "RU",
+                               "nv.ru_rkn_registry", True, False),
+    "Fortinet's filter page": ("body", "<p>FortiGuard Web Filtering</p>", "BR", "nv.prod_fortiguard", True, False),
+    "Cloudflare's challenge": ("body", '<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/x.js">', "US",
+                               "nv.fp_cloudflare_challenge", False, True),
+}
+
+
+@pytest.mark.parametrize("name", BUILTIN_CASES)
+def test_builtin_fingerprints_recognise_what_they_document(name: str) -> None:
+    where, text, cc, expected_id, confirms, false_positive = BUILTIN_CASES[name]
+    db = FingerprintDB(load_builtin_fingerprints())
+    match = db.match_dns(text) if where == "dns" else db.match_http(text, ())[0]
+    assert match is not None and match.fingerprint_id == expected_id
+    assert match.confirms_blocking(cc) is confirms and match.false_positive is false_positive
 
 
 def test_fingerprints_dir_overrides_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -464,7 +491,7 @@ def test_real_indonesian_blockpage_is_confirmed(real_db: FingerprintDB) -> None:
     """The 302 to lamanlabuh.aduankonten.id is fingerprinted; the page it leads to is not."""
     probe_cc, responses = _responses(ID_MEASUREMENT)
     per_response = [real_db.match_http(body, headers) for body, headers in responses]
-    assert [ids(m) for m in per_response] == [[], ["ooni.id_lamanlabuh_kominfo"]]
+    assert [ids(m)[:1] for m in per_response] == [[], ["ooni.id_lamanlabuh_kominfo"]]  # upstream id first
     assert per_response[1][0].location == "header.location"
     assert per_response[1][0].confirms_blocking(probe_cc)
 

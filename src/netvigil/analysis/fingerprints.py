@@ -46,7 +46,7 @@ MAX_BODY_SCAN = 1 << 20
 """Bytes (bytes bodies) or characters (str bodies) of a body that are scanned."""
 
 PATTERN_TYPES = frozenset({"full", "prefix", "contains", "regexp"})
-SOURCES = frozenset({"ooni", "censoredplanet"})
+SOURCES = frozenset({"ooni", "censoredplanet", "netvigil"})
 REGEX_FLAGS = re.DOTALL
 
 _SHORT_LITERAL = 3

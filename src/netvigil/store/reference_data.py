@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+from importlib import resources
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -72,13 +73,37 @@ def load_censoredplanet_signatures(
     return _read_cp_false_positives(false_positive_json, sink) + _read_cp_blockpages(blockpage_json, sink)
 
 
-def load_default_fingerprints(data_dir: Path | None = None) -> FingerprintDB:
-    """Every fingerprint file that exists, OONI and Censored Planet together.
+def load_builtin_fingerprints(skipped: list[str] | None = None) -> list[Fingerprint]:
+    """netvigil's own small set (``analysis/data/fingerprints.jsonl``), shipped with the package.
 
-    Each of the four files is looked up first in ``$NETVIGIL_FINGERPRINTS_DIR``
-    (a flat folder holding updated files under their original names), then in
+    A handful of well-documented national and product blockpage markers and CDN
+    false positives, written by this project, so that a fresh install recognises
+    the commonest blockpages before any upstream fingerprint file is installed.
+    """
+    text = resources.files("netvigil.analysis").joinpath("data/fingerprints.jsonl").read_text("utf-8")
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            found.append(Fingerprint(
+                fingerprint_id=row["id"], source="netvigil", scope=row["scope"], location=row["location"],
+                pattern_type=row["type"], pattern=row["pattern"], countries=tuple(row["countries"]),
+                false_positive=row["scope"] == "fp"))
+        except (ValueError, KeyError, TypeError) as exc:
+            if skipped is not None:
+                skipped.append(f"built-in fingerprints line {number}: {exc}")
+    return found
+
+
+def load_default_fingerprints(data_dir: Path | None = None) -> FingerprintDB:
+    """netvigil's built-in fingerprints plus every upstream file that exists.
+
+    Each of the four upstream files (OONI's two CSVs, Censored Planet's two
+    signature files) is looked up first in ``$NETVIGIL_FINGERPRINTS_DIR`` (a flat
+    folder holding updated files under their original names), then in
     ``data_dir`` (default :func:`shared_data_dir`) in the upstream layout.
-    Returns :meth:`FingerprintDB.empty` when no file exists.
     """
     root = shared_data_dir() if data_dir is None else data_dir
     readers: list[tuple[Path, str, Callable[[Path, list[str]], list[Fingerprint]]]] = [
@@ -87,19 +112,18 @@ def load_default_fingerprints(data_dir: Path | None = None) -> FingerprintDB:
         (_CP_DIR, CP_FALSE_POSITIVE_JSON, _read_cp_false_positives),
         (_CP_DIR, CP_BLOCKPAGE_JSON, _read_cp_blockpages),
     ]
-    fingerprints: list[Fingerprint] = []
     skipped: list[str] = []
-    found = False
+    fingerprints: list[Fingerprint] = []
     for folder, name, read in readers:
         path = _locate(root / folder, name)
         if path is None:
             continue
-        found = True
         try:
             fingerprints += read(path, skipped)
         except OSError as exc:
             skipped.append(f"{path}: unreadable: {exc}")
-    return FingerprintDB(fingerprints, skipped) if found else FingerprintDB.empty()
+    # Upstream ids first: where both match, the verdict cites OONI's or Censored Planet's.
+    return FingerprintDB(fingerprints + load_builtin_fingerprints(skipped), skipped)
 
 
 def _locate(default_folder: Path, name: str) -> Path | None:
