@@ -47,8 +47,10 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, built_assets: None) -> I
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium under Playwright's sync API, per module: that API keeps an event loop running
+    in the main thread until it stops, which would break any later test calling asyncio.run."""
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.is_file(), "Debian's chromium is needed (apt-get install chromium)"
