@@ -57,6 +57,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_fingerprints.py
 	$(BIN)/python bench/bench_probe.py
 	$(BIN)/python bench/bench_detect.py
+	$(BIN)/python bench/bench_testbed.py
+	$(BIN)/python bench/bench_api.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
