@@ -40,7 +40,7 @@ TARGET_SECONDS = 1.0
 def collector(folder: Path) -> None:
     port = 18_000 + os.getpid() % 1_000
     env = dict(os.environ, NETVIGIL_API_KEYS=KEY)
-    cmd = [sys.executable, "-m", "netvigil.api", "serve", "--db", str(folder / "collector.duckdb"),
+    cmd = [sys.executable, "-m", "netvigil", "serve", "--db", str(folder / "collector.duckdb"),
            "--port", str(port), "--write-rate", "100000"]
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -119,8 +119,8 @@ def free_port() -> int:
 
 
 def serve_command(db: Path, port: int) -> list[str]:
-    """``netvigil serve`` as its own process (through ``python -m netvigil.api``, whatever the main CLI wires)."""
-    return [sys.executable, "-m", "netvigil.api", "serve", "--db", str(db), "--port", str(port),
+    """``netvigil serve`` as its own process (``python -m netvigil serve``)."""
+    return [sys.executable, "-m", "netvigil", "serve", "--db", str(db), "--port", str(port),
             "--write-rate", "1000"]
 
 

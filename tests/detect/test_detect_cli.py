@@ -14,7 +14,7 @@ from typing import ClassVar
 import orjson
 import pytest
 
-from netvigil.detect.cli import add_detect_parsers
+from netvigil.cli.detect import add_detect_parsers
 from netvigil.detect.records import iso
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)

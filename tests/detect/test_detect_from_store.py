@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 from netvigil.analysis.fingerprints import FingerprintDB
-from netvigil.detect.cli import add_detect_parsers
+from netvigil.cli.detect import add_detect_parsers
 from netvigil.detect.records import iso
 from netvigil.model.verdict import Technique
 from netvigil.signals.converters import MEASUREMENTS_SOURCE, VERDICTS_SOURCE

@@ -21,9 +21,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from netvigil.detect.cli import add_detect_parsers, detect_incidents
+from netvigil.cli.detect import add_detect_parsers, detect_incidents
 from netvigil.detect.records import iso
-from netvigil.probe.cli import add_probe_parser
+from netvigil.cli.probe import add_probe_parser
 from netvigil.probe.net import Net
 from netvigil.probe.reachability import Endpoint, Schedule, run_rounds
 from netvigil.probe.runner import append_jsonl, write_jsonl

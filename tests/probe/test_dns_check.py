@@ -11,7 +11,7 @@ import pytest
 from probe_servers import FakeDNS, http_response, port_of, read_head, server_context, start_dns, start_tcp
 
 from netvigil.analysis.fingerprints import FingerprintDB
-from netvigil.probe.cli import add_probe_parser
+from netvigil.cli.probe import add_probe_parser
 from netvigil.probe.config import ConfigError, ProbeConfig
 from netvigil.probe.dns_check import SYSTEM, Resolver, parse_resolver, run_dns_check
 from netvigil.probe.dns_compare import ResolverView, View, compare

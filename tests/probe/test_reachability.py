@@ -13,7 +13,7 @@ import orjson
 import pytest
 from probe_servers import port_of, refused_port, start_dns, start_tcp
 
-from netvigil.probe.cli import add_probe_parser
+from netvigil.cli.probe import add_probe_parser
 from netvigil.probe.config import ConfigError
 from netvigil.probe.net import Net
 from netvigil.probe.reachability import (

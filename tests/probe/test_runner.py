@@ -12,7 +12,7 @@ import orjson
 import pytest
 from probe_servers import http_response, page, port_of, read_head, refused_port, serve_bytes, start_tcp
 
-from netvigil.probe.cli import add_helper_parser, add_probe_parser
+from netvigil.cli.probe import add_helper_parser, add_probe_parser
 from netvigil.probe.config import ProbeConfig
 from netvigil.probe.consent import ensure_consent, has_consented
 from netvigil.probe.geoip import locate

@@ -8,7 +8,7 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
-from netvigil.api.cli import add_report_parser
+from netvigil.cli.serve import add_report_parser
 from netvigil.api.database import open_database
 from netvigil.report.data import gather
 

@@ -34,7 +34,7 @@ domain = "hole.example"
 action = "blackhole"
 """
 CLI = ("import sys; from argparse import ArgumentParser; "
-       "from netvigil.testbed.cli import add_testbed_parser; p = ArgumentParser(); "
+       "from netvigil.cli.testbed import add_testbed_parser; p = ArgumentParser(); "
        "add_testbed_parser(p.add_subparsers()); a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))")
 
 

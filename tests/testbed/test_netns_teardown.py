@@ -51,7 +51,7 @@ domain = "slow.example"
 rate = "16 KiB/s"
 """
 CLI = ("import sys; from argparse import ArgumentParser; "
-       "from netvigil.testbed.cli import add_testbed_parser; p = ArgumentParser(); "
+       "from netvigil.cli.testbed import add_testbed_parser; p = ArgumentParser(); "
        "add_testbed_parser(p.add_subparsers()); a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))")
 Body = Callable[[NamespaceTestbed], Awaitable[None]]
 

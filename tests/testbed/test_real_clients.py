@@ -13,7 +13,7 @@ import pytest
 from testbed_helpers import REAL_CLIENT_SITES, scenario_from
 from testbed_helpers import shell as _shell
 
-from netvigil.testbed.cli import instructions
+from netvigil.cli.testbed import instructions
 from netvigil.testbed.loopback import LoopbackTestbed
 
 pytestmark = pytest.mark.skipif(not (shutil.which("dig") and shutil.which("curl")),

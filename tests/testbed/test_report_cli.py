@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from netvigil.model.verdict import Outcome, Technique
-from netvigil.testbed.cli import add_testbed_parser
+from netvigil.cli.testbed import add_testbed_parser
 from netvigil.testbed.library import library_names
 from netvigil.testbed.runner import SiteResult, UnavailableMode, backend_for, format_confusion
 

@@ -14,9 +14,10 @@ on-the-hour flag.  Detectors:
   country + ASN + domain;
 - :mod:`.belief` - a Trinocular-style Bayesian belief for active-probing rounds.
 
-Everything here is pure (no file, network or database access) except the command
-modules :mod:`.cli` and :mod:`.watch_cli`; importers live in :mod:`netvigil.signals`,
-storage in :mod:`netvigil.store.signals_db`.
+Everything here is pure (no file, network or database access); the commands
+(``detect``, ``watch``, ``eval outages``) live in :mod:`netvigil.cli.detect` and
+:mod:`netvigil.cli.watch`, importers in :mod:`netvigil.signals`, storage in
+:mod:`netvigil.store.signals_db`.
 """
 
 from netvigil.detect.base import Detector, default_detectors, detect_all, detect_matrix

@@ -1,6 +1,6 @@
 """The ``netvigil`` command line: argument parsing and printing only.
 
-Logic lives in :mod:`netvigil.store` and :mod:`netvigil.analysis`; each command
+Logic lives in the packages below (store, analysis, ...); each command
 here reads its arguments, calls one of them, and prints the result for a person
 (stdout) or for a program (``verdicts``: JSON lines, a stable interface).
 Exit status: 0 on success, even when some records were quarantined; 1 when no
@@ -23,12 +23,12 @@ from rich.table import Table
 from rich.text import Text
 
 from netvigil.analysis.fingerprints import FingerprintDB
-from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store, verdict_lines
-from netvigil.api.cli import add_report_parser, add_serve_parser
-from netvigil.detect.cli import add_detect_parsers, add_eval_outages_parser
+from netvigil.cli.detect import add_detect_parsers, add_eval_outages_parser
+from netvigil.cli.probe import add_helper_parser, add_probe_parser
+from netvigil.cli.serve import add_report_parser, add_serve_parser
+from netvigil.cli.testbed import add_testbed_parser
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
-from netvigil.probe.cli import add_helper_parser, add_probe_parser
-from netvigil.testbed.cli import add_testbed_parser
+from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store, verdict_lines
 from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
 from netvigil.store.sources import Quarantined, encode_json, iter_records
 

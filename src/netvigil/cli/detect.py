@@ -24,7 +24,7 @@ from netvigil.detect.evaluate import Scores, score
 from netvigil.detect.grid import to_matrices
 from netvigil.detect.incidents import merge_incidents
 from netvigil.detect.records import Incident, Level, SignalPoint, country_of, incident_from_dict, iso
-from netvigil.detect.watch_cli import add_watch_parser
+from netvigil.cli.watch import add_watch_parser
 from netvigil.signals import Imported, SignalFormatError, load_signals
 from netvigil.signals.converters import measurement_count_points, verdict_points
 from netvigil.signals.generic_csv import parse_time
