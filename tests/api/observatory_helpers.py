@@ -23,7 +23,7 @@ import httpx
 import orjson
 import uvicorn
 
-from netvigil.api.app import create_app
+from netvigil.web.app import create_app
 from netvigil.api.settings import Settings
 from netvigil.detect.records import Incident, Level, SignalKind, SignalPoint
 from netvigil.store.db import open_store

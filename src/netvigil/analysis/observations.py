@@ -9,12 +9,11 @@ Plain DNS over UDP is never a reference: on-path injectors forge it too.
 
 from __future__ import annotations
 
-import ipaddress
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from netvigil.analysis.fingerprints import FingerprintDB
+from netvigil.model.addresses import is_bogon
 from netvigil.model.observation import (
     DNSObservation,
     EndpointObservation,
@@ -32,16 +31,6 @@ from netvigil.model.web_connectivity import (
 )
 
 TRUSTED_ENGINES = frozenset({"doh"})
-
-
-@lru_cache(maxsize=65536)
-def is_bogon(address: str) -> bool:
-    """Private, loopback, link-local, reserved or otherwise non-routable addresses."""
-    try:
-        ip = ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        return False
-    return not ip.is_global
 
 
 def hostname_of(url: str) -> str:

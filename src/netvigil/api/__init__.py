@@ -2,6 +2,6 @@
 
 The API process owns the DuckDB file (DuckDB allows one writing process): reads
 run on per-request cursors of one connection, writes are serialised by one lock
-inside the process.  :func:`netvigil.api.app.create_app` builds the application;
+inside the process.  :func:`netvigil.web.app.create_app` builds the application;
 ``netvigil serve`` runs it on uvicorn.
 """

@@ -84,7 +84,7 @@ def _default_test_lists() -> Path | None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from netvigil.api.app import create_app
+    from netvigil.web.app import create_app
 
     try:
         keys = defaults.load_api_keys(args.api_key_file)

@@ -18,8 +18,8 @@ from itertools import pairwise
 import numpy as np
 
 from netvigil.detect.records import SignalKind, SignalPoint
+from netvigil.model.times import floor_time
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Bin size used when a source's own step cannot be seen in its data (a single time)
 # or must be imposed (measurements at irregular times).  IODA native steps from its
@@ -113,7 +113,3 @@ def _matrix(source: str, kind: SignalKind, points: list[SignalPoint], step: time
     np.divide(weighted, weights, out=values, where=weights > 0)  # weight 0 (no probe sent) is missing
     meta = SeriesMeta(source=source, kind=kind, entities=entities, origin=origin, step=step)
     return SignalMatrix(meta=meta, values=values, weights=weights)
-
-
-def floor_time(t: datetime, step: timedelta) -> datetime:
-    return t - (t - EPOCH) % step

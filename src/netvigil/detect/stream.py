@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from netvigil.detect.base import Detector, default_detectors
-from netvigil.detect.grid import BINNED_KINDS, DEFAULT_STEPS, SeriesMeta, floor_time
+from netvigil.detect.grid import BINNED_KINDS, DEFAULT_STEPS, SeriesMeta
+from netvigil.model.times import floor_time
 from netvigil.detect.incidents import on_the_hour
 from netvigil.detect.records import Detection, SignalKind, SignalPoint, iso
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from netvigil.analysis.observations import is_bogon
+from netvigil.model.addresses import is_bogon
 from netvigil.failures import Failure
 
 TRUSTED_ENGINE = "doh"

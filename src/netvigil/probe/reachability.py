@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from netvigil.detect.grid import floor_time
+from netvigil.model.times import floor_time
 from netvigil.probe.config import ConfigError, parse_hostport
 from netvigil.probe.net import Net, tcp_connect
 from netvigil.probe.resolve import resolve

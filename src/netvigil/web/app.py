@@ -1,4 +1,8 @@
-"""The application factory: collector, read API and dashboard over one store, in one process."""
+"""The site: collector, read API and dashboard over one store, in one process.
+
+It lives in web/ because it assembles the API's routers with the dashboard's pages:
+web/ imports api/, never the other way round.
+"""
 
 from __future__ import annotations
 
