@@ -24,9 +24,9 @@ from pathlib import Path
 import httpx
 import orjson
 
-from netvigil.api.aggregation import AggregationQuery, Axis, aggregate
-from netvigil.api.database import open_database
-from netvigil.api.rollup import SOURCE_SQL
+from netvigil.store.aggregation import AggregationQuery, Axis, aggregate
+from netvigil.store.database import open_database
+from netvigil.store.rollup import SOURCE_SQL
 from netvigil.store.db import open_store
 from netvigil.testbed.synthetic import generate
 

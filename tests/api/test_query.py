@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from observatory_helpers import XSS_HOST, Running, running, settings
 
-from netvigil.api import rollup
-from netvigil.api.database import open_database
+from netvigil.store import rollup
+from netvigil.store.database import open_database
 from netvigil.store.db import open_store
 from netvigil.store.reference_data import load_default_fingerprints
 from netvigil.store.sources import check_record

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from netvigil.cli.serve import add_report_parser
-from netvigil.api.database import open_database
+from netvigil.store.database import open_database
 from netvigil.report.data import gather
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from netvigil.analysis.fingerprints import FingerprintDB
-from netvigil.api.database import Database
+from netvigil.store.database import Database
 from netvigil.api.guard import ApiKeys, RateLimiter, client_address
 from netvigil.api.settings import Settings
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from netvigil.analysis.fingerprints import FingerprintDB
-from netvigil.api import rollup
-from netvigil.api.database import Database
+from netvigil.store import queries, rollup
+from netvigil.store.database import Database
 from netvigil.api.errors import ApiError
 from netvigil.model.measurement import Measurement
 from netvigil.store.sources import Item, Quarantined, check_record, decode_record, guarded
@@ -97,10 +97,8 @@ def ingest_records(db: Database, items: list[Item], fingerprints: FingerprintDB)
     uids = [uid for _, uid in checked if uid is not None]
     with db.write() as (con, store):
         store.ingest((item for item, _ in checked), fingerprints)
-        held = {uid: (src, pos, sha) for uid, src, pos, sha in con.execute(
-            "SELECT uid, source, position, sha256 FROM measurements WHERE uid IN (SELECT unnest(?::VARCHAR[]))",
-            [uids]).fetchall()}
-        reasons = dict(con.execute("SELECT position, reason FROM quarantine WHERE source = ?", [source]).fetchall())
+        held = queries.held_measurements(con, uids)
+        reasons = queries.quarantine_reasons(con, source)
         rollup.add(con, [uid for uid, (src, _, _) in held.items() if src == source])
     return [_result(item, uid, held, reasons) for item, uid in checked]
 

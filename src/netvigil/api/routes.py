@@ -14,8 +14,8 @@ import duckdb
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from netvigil.api import aggregation as agg
-from netvigil.api import countries, incidents, queries
+from netvigil.store import aggregation as agg
+from netvigil.store import countries, incidents, queries
 from netvigil.api.context import Context, context, limit_reads
 from netvigil.api.errors import ApiError
 from netvigil.api.params import (
@@ -45,7 +45,7 @@ Ctx = Annotated[Context, Depends(context)]
 @router.get("/health", summary="Liveness and store size")
 def health(ctx: Ctx) -> dict[str, Any]:
     with ctx.db.read() as con:
-        held = con.execute("SELECT count(*) FROM measurements").fetchall()[0][0]
+        held = queries.measurement_count(con)
     return {"status": "ok", "measurements": held, "collector": ctx.keys.configured}
 
 

@@ -106,7 +106,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from netvigil.api.database import open_database
+    from netvigil.store.database import open_database
     from netvigil.report.build import write_report
 
     if args.end < args.start:

@@ -9,8 +9,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 import netvigil
-from netvigil.api.database import Database
-from netvigil.api.incidents import parse_iso
+from netvigil.store.database import Database
+from netvigil.store.incidents import parse_iso
 from netvigil.report import svg
 from netvigil.report.data import CITED_PER_GROUP, ReportData, gather
 from netvigil.report.summary import paragraphs

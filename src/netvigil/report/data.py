@@ -14,10 +14,10 @@ from typing import Any
 import duckdb
 import pycountry
 
-from netvigil.api import aggregation as agg
-from netvigil.api import incidents as inc
-from netvigil.api import queries
-from netvigil.api.countries import country_name
+from netvigil.store import aggregation as agg
+from netvigil.store import incidents as inc
+from netvigil.store import queries
+from netvigil.store.countries import country_name
 from netvigil.store.reference_data import shared_data_dir
 
 CITED_PER_GROUP = 3  # latest measurements cited for each blocked (domain, technique)
@@ -60,17 +60,9 @@ def gather(con: duckdb.DuckDBPyConnection, cc: str, start: datetime, end: dateti
         cited=queries.cited_measurements(con, flt, per_group=CITED_PER_GROUP),
         incidents=inc.incidents(con, country=cc, overlapping=(start, end)),
         signals=inc.signal_series(con, entity=cc, include_children=False, since=start, until=end),
-        versions=_versions(con, cc, start, end),
+        versions=queries.verdict_versions(con, cc, start, end),
         legal=_treaty_row(cc) if legal_context else None,
     )
-
-
-def _versions(con: duckdb.DuckDBPyConnection, cc: str, start: datetime, end: datetime) -> list[tuple[str, str]]:
-    """Rules and fingerprint versions that produced the verdicts cited (for reproducibility)."""
-    sql = ("SELECT DISTINCT v.rules_version, v.fingerprints_version FROM verdicts v JOIN measurements m "
-           "ON m.uid = v.uid WHERE v.is_summary AND m.probe_cc = ? AND m.measurement_start_time >= ? "
-           "AND m.measurement_start_time < ? ORDER BY ALL")
-    return [(r, f) for r, f in con.execute(sql, [cc, start, end]).fetchall()]
 
 
 def _treaty_row(cc: str) -> dict[str, str] | None:

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 import netvigil
 from netvigil.api import collector, routes
 from netvigil.api.context import Context
-from netvigil.api.database import open_database
+from netvigil.store.database import open_database
 from netvigil.api.errors import install_error_handlers
 from netvigil.api.guard import ApiKeys, RateLimiter
 from netvigil.api.settings import Settings

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from netvigil.api import countries, queries
+from netvigil.store import countries, queries
 from netvigil.api.context import Context, context, limit_reads
 from netvigil.api.errors import ApiError
 from netvigil.api.params import CC_PATTERN, IncidentId, Since, Uid, Until

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from netvigil.api.database import has_table
+from netvigil.store.database import has_table
 
 MAX_POINTS = 20_000
 _INCIDENT_COLUMNS = ("entities", "start", "end", "level", "severity", "confidence", "signals", "on_the_hour")

@@ -20,8 +20,8 @@ from typing import Any
 import duckdb
 import pycountry
 
-from netvigil.api.incidents import incidents, latest_signal_time
-from netvigil.api.rollup import COUNTS, TABLE
+from netvigil.store.incidents import incidents, latest_signal_time
+from netvigil.store.rollup import COUNTS, TABLE
 
 WINDOW_DAYS = 7
 BLOCKING_SHARE = 0.10

@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 import orjson
 
-from netvigil.api.categories import CATEGORY_SQL, join_sql
-from netvigil.api.evidence import comparison
+from netvigil.store.categories import CATEGORY_SQL, join_sql
+from netvigil.analysis.comparison import comparison
 from netvigil.store.db import Store
 
 _FROM = f"FROM measurements m LEFT JOIN verdicts v ON v.uid = m.uid AND v.is_summary {join_sql('m.domain')}"
@@ -131,3 +131,29 @@ def _naive(t: datetime) -> datetime:
 
 def _text(value: Any) -> Any:
     return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else value
+
+
+def measurement_count(con: duckdb.DuckDBPyConnection) -> int:
+    """How many measurements the store holds."""
+    return int(con.execute("SELECT count(*) FROM measurements").fetchall()[0][0])
+
+
+def held_measurements(con: duckdb.DuckDBPyConnection, uids: list[str]) -> dict[str, tuple[str, str, str]]:
+    """For each of ``uids`` that is stored: where it was first read from and its SHA-256."""
+    rows = con.execute("SELECT uid, source, position, sha256 FROM measurements "
+                       "WHERE uid IN (SELECT unnest(?::VARCHAR[]))", [uids]).fetchall()
+    return {uid: (source, position, sha) for uid, source, position, sha in rows}
+
+
+def quarantine_reasons(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    """Why each quarantined record of ``source`` was refused, by its position."""
+    return dict(con.execute("SELECT position, reason FROM quarantine WHERE source = ?", [source]).fetchall())
+
+
+def verdict_versions(con: duckdb.DuckDBPyConnection, cc: str, start: datetime,
+                     end: datetime) -> list[tuple[str, str]]:
+    """Rules and fingerprint versions that produced a country's summary verdicts in a period."""
+    sql = ("SELECT DISTINCT v.rules_version, v.fingerprints_version FROM verdicts v JOIN measurements m "
+           "ON m.uid = v.uid WHERE v.is_summary AND m.probe_cc = ? AND m.measurement_start_time >= ? "
+           "AND m.measurement_start_time < ? ORDER BY ALL")
+    return [(r, f) for r, f in con.execute(sql, [cc, start, end]).fetchall()]

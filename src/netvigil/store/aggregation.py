@@ -1,6 +1,6 @@
 """MAT-style aggregation: ok / anomaly / confirmed / failure counts along one or two axes.
 
-Answered from the daily roll-up (:mod:`netvigil.api.rollup`, which defines the
+Answered from the daily roll-up (:mod:`netvigil.store.rollup`, which defines the
 counts), so time filters are whole days.  Axis names follow OONI's
 ``/api/v1/aggregation``; each maps to a fixed SQL expression.
 """
@@ -16,8 +16,8 @@ from typing import Any
 
 import duckdb
 
-from netvigil.api.categories import CATEGORY_SQL, join_sql
-from netvigil.api.rollup import COUNTS, TABLE
+from netvigil.store.categories import CATEGORY_SQL, join_sql
+from netvigil.store.rollup import COUNTS, TABLE
 
 
 class Axis(StrEnum):

@@ -5,8 +5,8 @@ and keeps it.  Reads run on cursors of that connection (DuckDB's MVCC lets them
 proceed while a write is in flight); writes run on the connection itself under a
 lock, one after another, which is the serialisation DuckDB needs.  The API keeps
 two tables of its own beside the store's: the daily roll-up that answers
-aggregations (:mod:`netvigil.api.rollup`) and domain categories
-(:mod:`netvigil.api.categories`).
+aggregations (:mod:`netvigil.store.rollup`) and domain categories
+(:mod:`netvigil.store.categories`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from netvigil.api import categories, rollup
+from netvigil.store import categories, rollup
 from netvigil.store.db import Store, StoreError
 
 # More than the store's ingest setting: aggregations and roll-up rebuilds join whole tables,
