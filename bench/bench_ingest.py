@@ -23,6 +23,7 @@ from pathlib import Path
 import orjson
 import psutil
 
+from netvigil.engine import pipeline
 from netvigil.store.db import open_store
 from netvigil.store.reference_data import load_default_fingerprints
 from netvigil.store.sources import iter_records
@@ -42,7 +43,7 @@ def bare_parse(path: Path) -> tuple[int, float]:
 def ingest(path: Path, db: Path, fingerprints) -> tuple[int, float]:
     start = time.perf_counter()
     with open_store(db) as store:
-        summary = store.ingest(iter_records([str(path)]), fingerprints)
+        summary = pipeline.ingest(store, iter_records([str(path)]), fingerprints)
     elapsed = time.perf_counter() - start
     assert summary.read == summary.stored + summary.quarantined + summary.duplicates
     return summary.stored, elapsed

@@ -23,6 +23,7 @@ import httpx
 import orjson
 import uvicorn
 
+from netvigil.engine import pipeline
 from netvigil.web.app import create_app
 from netvigil.api.settings import Settings
 from netvigil.detect.records import Incident, Level, SignalKind, SignalPoint
@@ -58,7 +59,7 @@ def seed(path: Path, *, count: int = 240, extra: tuple[dict[str, Any], ...] = ()
                for i, g in enumerate(generate(count, seed=1, max_body=4_000))]
     records += [check_record("seed-extra", f"line {i}", orjson.dumps(m)) for i, m in enumerate(extra)]
     with open_store(path) as store:
-        summary = store.ingest(records, load_default_fingerprints())
+        summary = pipeline.ingest(store, records, load_default_fingerprints())
     assert summary.quarantined == 0, summary.by_reason
     start = datetime(2026, 10, 1, tzinfo=UTC)
     points = [SignalPoint(entity="IR", source="active-probing", kind=SignalKind.ACTIVE_PROBING,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from observatory_helpers import XSS_HOST, Running, running, settings
 
+from netvigil.engine import pipeline
 from netvigil.store import rollup
 from netvigil.store.database import open_database
 from netvigil.store.db import open_store
@@ -128,7 +129,7 @@ def test_rollup_is_rebuilt_when_another_command_wrote_meanwhile(tmp_path: Path) 
     path = tmp_path / "stale.duckdb"
     open_database(path).close()
     with open_store(path) as store:
-        store.ingest([check_record("cli", f"line {i}", __import__("orjson").dumps(g.measurement))
+        pipeline.ingest(store, [check_record("cli", f"line {i}", __import__("orjson").dumps(g.measurement))
                       for i, g in enumerate(generate(15, seed=4, max_body=1_000))], load_default_fingerprints())
     db = open_database(path)
     try:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import orjson
 import pytest
 
+from netvigil.engine import pipeline
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.cli.detect import add_detect_parsers
 from netvigil.detect.records import iso
@@ -79,7 +80,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source.write_bytes(b"".join(orjson.dumps(m) + b"\n" for m in measurements()))
     db = folder / "netvigil.duckdb"
     with open_store(db) as s:
-        summary = s.ingest(iter_records([str(source)]), FingerprintDB.empty())
+        summary = pipeline.ingest(s, iter_records([str(source)]), FingerprintDB.empty())
     assert summary.quarantined == 0 and summary.stored == summary.read
     return db
 

@@ -10,6 +10,7 @@ import orjson
 import pytest
 from probe_servers import FakeDNS, http_response, port_of, read_head, server_context, start_dns, start_tcp
 
+from netvigil.engine import pipeline
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.cli.probe import add_probe_parser
 from netvigil.probe.config import ConfigError, ProbeConfig
@@ -113,7 +114,7 @@ def test_one_name_three_resolvers_measured_compared_and_ingested(tmp_path: Path,
     assert comparison["consistent"] == [honest_key, doh_key] and comparison["inconsistent"] == [forging_key]
     assert comparison["bogons"] == {forging_key: [FORGED]}
     with open_store(tmp_path / "nv.duckdb") as store:
-        summary = store.ingest(iter_records([str(output)]), FingerprintDB.empty())
+        summary = pipeline.ingest(store, iter_records([str(output)]), FingerprintDB.empty())
     assert (summary.stored, summary.quarantined) == (1, 0)
 
 

@@ -20,6 +20,7 @@ from probe_servers import (
     start_tcp,
 )
 
+from netvigil.engine import pipeline
 from netvigil.analysis import observations
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.web import analyze_measurement
@@ -122,7 +123,7 @@ def assert_ingests(m: dict, tmp_path) -> None:
     path = tmp_path / "probe.jsonl"
     path.write_bytes(orjson.dumps(m) + b"\n")
     with open_store(tmp_path / "store.duckdb") as store:
-        summary = store.ingest(iter_records([str(path)]), FingerprintDB.empty())
+        summary = pipeline.ingest(store, iter_records([str(path)]), FingerprintDB.empty())
         assert (summary.stored, summary.quarantined) == (1, 0), summary.by_reason
         [exported] = [orjson.loads(x) for x in _export(store, tmp_path)]
     assert exported == m

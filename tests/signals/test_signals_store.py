@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from netvigil.engine import pipeline
 from netvigil.detect.records import Incident, Level, SignalKind, SignalPoint
 from netvigil.store.signals_db import open_signals_store
 
@@ -56,7 +57,7 @@ def test_verdict_counts_from_stored_measurements(tmp_path: Path, measurement, no
 
     db = tmp_path / "nv.duckdb"
     with open_store(db) as store:
-        store.ingest([SourceRecord("t", f"line {n}", orjson.dumps(measurement(n))) for n in range(3)],
+        pipeline.ingest(store, [SourceRecord("t", f"line {n}", orjson.dumps(measurement(n))) for n in range(3)],
                      no_fingerprints)
     with open_signals_store(db) as signals:
         counts = signals.verdict_counts()

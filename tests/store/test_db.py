@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from netvigil.analysis.fingerprints import FingerprintDB
+from netvigil.engine import pipeline
 from netvigil.store import db
 from netvigil.store.db import IngestSummary, StoreError, default_db_path, open_store
 from netvigil.store.sources import decode_record, iter_records
@@ -24,7 +25,7 @@ def store(tmp_path):
 
 
 def ingest(store, fingerprints, *paths) -> IngestSummary:
-    return store.ingest(iter_records([str(p) for p in paths]), fingerprints)
+    return pipeline.ingest(store, iter_records([str(p) for p in paths]), fingerprints)
 
 
 def assert_consistent(summary: IngestSummary) -> None:
@@ -115,20 +116,20 @@ def test_duplicates_across_batches(store, jsonl, measurement, no_fingerprints, m
     monkeypatch.setattr(db, "BATCH_ROWS", 3)
     path = jsonl("a.jsonl", [measurement(n % 4) for n in range(10)])
     seen: list[int] = []
-    summary = store.ingest(iter_records([str(path)]), no_fingerprints, progress=seen.append)
+    summary = pipeline.ingest(store, iter_records([str(path)]), no_fingerprints, progress=seen.append)
     assert (summary.read, summary.stored, summary.duplicates) == (10, 4, 6)
     assert seen == [3, 3, 3, 1]
 
 
 def test_analysis_exception_quarantines_the_record(store, jsonl, measurement, no_fingerprints, monkeypatch):
-    real = db.analyze_measurement
+    real = pipeline.analyze_measurement
 
     def flaky(m, fingerprints):
         if m.input.startswith("https://site2."):
             raise ZeroDivisionError("rule bug")
         return real(m, fingerprints)
 
-    monkeypatch.setattr(db, "analyze_measurement", flaky)
+    monkeypatch.setattr(pipeline, "analyze_measurement", flaky)
     summary = ingest(store, no_fingerprints, jsonl("a.jsonl", [measurement(1), measurement(2)]))
     assert (summary.stored, summary.quarantined) == (1, 1)
     assert summary.by_reason == {"unexpected ZeroDivisionError": 1}
@@ -175,7 +176,7 @@ def test_stats_counts_by_country_asn_and_technique(store, jsonl, measurement, no
     assert {r["key"]: r["measurements"] for r in stats["by_technique"]} == {"dns.bogon": 2, "unknown": 1}
 
 
-def test_reanalyze_replaces_observations_and_verdicts(store, jsonl, measurement, no_fingerprints,
+def test_reanalyze_replaces_verdicts(store, jsonl, measurement, no_fingerprints,
                                                      monkeypatch):
     monkeypatch.setattr(db, "BATCH_ROWS", 2)
     path = jsonl("a.jsonl", [measurement(n) for n in range(5)])
@@ -183,7 +184,7 @@ def test_reanalyze_replaces_observations_and_verdicts(store, jsonl, measurement,
     before = store.counts()
     other = FingerprintDB.empty()
     monkeypatch.setattr(other, "version", "other-set")
-    assert store.reanalyze(other) == 5
+    assert pipeline.reanalyze(store, other) == 5
     assert store.counts() == before
     uids = [decode_record(r).uid for r in iter_records([str(path)])]
     assert {store.show(uid)["stored"]["fingerprints_version"] for uid in uids} == {"other-set"}
@@ -192,8 +193,8 @@ def test_reanalyze_replaces_observations_and_verdicts(store, jsonl, measurement,
 def test_reanalyze_failure_is_quarantined_and_counted(store, jsonl, measurement, no_fingerprints,
                                                      monkeypatch):
     ingest(store, no_fingerprints, jsonl("a.jsonl", [measurement(1), measurement(2)]))
-    monkeypatch.setattr(db, "analyze_measurement", lambda m, fp: 1 / 0)
-    assert store.reanalyze(no_fingerprints) == 0
+    monkeypatch.setattr(pipeline, "analyze_measurement", lambda m, fp: 1 / 0)
+    assert pipeline.reanalyze(store, no_fingerprints) == 0
     assert store.counts()["verdicts"] == 0
     assert {e["category"] for e in store.quarantine_entries()} == {"unexpected ZeroDivisionError"}
 

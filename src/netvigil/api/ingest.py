@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from netvigil.engine import pipeline
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.store import queries, rollup
 from netvigil.store.database import Database
@@ -80,10 +81,7 @@ def _envelope_problem(m: Measurement, now: datetime) -> str | None:
         return f"invalid probe_cc: {m.probe_cc[:40]!r} is not an ISO 3166-1 alpha-2 code"
     if not _ASN.match(m.probe_asn):
         return f"invalid probe_asn: {m.probe_asn[:40]!r} is not of the form AS<number>"
-    try:
-        start = datetime.strptime(m.measurement_start_time[:19].replace("T", " "), "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return f"invalid measurement_start_time: {m.measurement_start_time[:40]!r}"
+    start = m.start_time
     if start > now + MAX_CLOCK_SKEW:
         return f"measurement_start_time in the future: {start:%Y-%m-%d %H:%M:%S} is after the server's clock"
     return None
@@ -96,7 +94,7 @@ def ingest_records(db: Database, items: list[Item], fingerprints: FingerprintDB)
     source = items[0].source
     uids = [uid for _, uid in checked if uid is not None]
     with db.write() as (con, store):
-        store.ingest((item for item, _ in checked), fingerprints)
+        pipeline.ingest(store, (item for item, _ in checked), fingerprints)
         held = queries.held_measurements(con, uids)
         reasons = queries.quarantine_reasons(con, source)
         rollup.add(con, [uid for uid, (src, _, _) in held.items() if src == source])

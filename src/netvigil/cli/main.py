@@ -27,8 +27,9 @@ from netvigil.cli.detect import add_detect_parsers, add_eval_outages_parser
 from netvigil.cli.probe import add_helper_parser, add_probe_parser
 from netvigil.cli.serve import add_report_parser, add_serve_parser
 from netvigil.cli.testbed import add_testbed_parser
+from netvigil.engine import pipeline
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
-from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store, verdict_lines
+from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store
 from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
 from netvigil.store.sources import Quarantined, encode_json, iter_records
 
@@ -110,7 +111,7 @@ def _fingerprints(args: argparse.Namespace) -> FingerprintDB:
 def _ingest(args: argparse.Namespace) -> int:
     fingerprints = _fingerprints(args)
     with open_store(args.db) as store, _progress("ingest") as advance:
-        summary = store.ingest(iter_records(args.paths), fingerprints, progress=advance)
+        summary = pipeline.ingest(store, iter_records(args.paths), fingerprints, progress=advance)
     _out.print(f"read {summary.read:,}  stored {summary.stored:,}  quarantined {summary.quarantined:,}  "
                f"duplicates {summary.duplicates:,}")
     reasons = sorted(summary.by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -124,7 +125,7 @@ def _ingest(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     fingerprints = _fingerprints(args)
     with open_store(args.db) as store, _progress("analyze") as advance:
-        analysed = store.reanalyze(fingerprints, progress=advance)
+        analysed = pipeline.reanalyze(store, fingerprints, progress=advance)
         total = store.counts()["measurements"]
     _out.print(f"re-analysed {analysed:,} of {total:,} measurements"
                + (f"; {total - analysed:,} failed (see `netvigil quarantine`)" if total > analysed else ""))
@@ -182,7 +183,7 @@ def _export(args: argparse.Namespace) -> int:
 def _verdicts(args: argparse.Namespace) -> int:
     fingerprints = _fingerprints(args)
     out, emitted = sys.stdout.buffer, 0
-    for line in verdict_lines(iter_records(args.paths), fingerprints):
+    for line in pipeline.verdict_lines(iter_records(args.paths), fingerprints):
         if isinstance(line, Quarantined):
             sys.stderr.buffer.write(encode_json({"quarantined": True, "source": line.source,
                                                  "position": line.position, "reason": line.reason}) + b"\n")

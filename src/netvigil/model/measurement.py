@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -37,6 +38,8 @@ class Measurement:
     probe_asn: str
     measurement_start_time: str
     raw: dict[str, Any]
+    # measurement_start_time as a naive UTC datetime, parsed once here for every later stage
+    start_time: datetime
 
     @property
     def test_keys(self) -> dict[str, Any] | None:
@@ -59,8 +62,7 @@ def measurement_from_dict(obj: Any, *, uid: str | None = None) -> Measurement:
         missing.append("test_keys")
     if missing:
         raise BadRecord(f"missing required field(s): {', '.join(missing)}")
-    if not _START_TIME_RE.match(obj["measurement_start_time"]):
-        raise BadRecord(f"measurement_start_time {obj['measurement_start_time'][:40]!r} is not 'YYYY-MM-DD HH:MM:SS'")
+    start_time = parse_start_time(obj["measurement_start_time"])
     test_name = obj["test_name"]
     if test_name not in KNOWN_TEST_NAMES:
         raise BadRecord(f"unknown test_name {test_name!r}")
@@ -78,7 +80,18 @@ def measurement_from_dict(obj: Any, *, uid: str | None = None) -> Measurement:
         probe_asn=_opt_str(obj.get("probe_asn")) or HIDDEN_ASN,
         measurement_start_time=obj["measurement_start_time"],
         raw=obj,
+        start_time=start_time,
     )
+
+
+def parse_start_time(text: str) -> datetime:
+    """df-000's UTC ``YYYY-MM-DD HH:MM:SS`` (a ``T`` or fractional seconds tolerated) as a naive datetime."""
+    if not _START_TIME_RE.match(text):
+        raise BadRecord(f"measurement_start_time {text[:40]!r} is not 'YYYY-MM-DD HH:MM:SS'")
+    try:
+        return datetime.strptime(text[:19].replace("T", " "), "%Y-%m-%d %H:%M:%S")
+    except ValueError as exc:
+        raise BadRecord(f"measurement_start_time {text[:19]!r} is not a valid date") from exc
 
 
 def derive_uid(obj: dict[str, Any]) -> str:

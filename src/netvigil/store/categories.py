@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-TABLE = "api_domain_categories"
+from netvigil.store.schema import CATEGORIES_TABLE
+
+TABLE = CATEGORIES_TABLE  # created by store.schema
 UNCATEGORISED = "UNKNOWN"
 log = logging.getLogger("netvigil.api")
 
@@ -39,10 +41,6 @@ CATEGORY_SQL = f"coalesce(cat.category_code, '{UNCATEGORISED}')"
 def join_sql(column: str) -> str:
     """A LEFT JOIN of the category table on the domain in ``column`` (a fixed column name)."""
     return f"LEFT JOIN {TABLE} cat ON cat.domain = {key_sql(column)}"
-
-
-def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (domain VARCHAR PRIMARY KEY, category_code VARCHAR NOT NULL)")
 
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path) -> int:

@@ -19,7 +19,8 @@ from pathlib import Path
 import duckdb
 
 from netvigil.store import categories, rollup
-from netvigil.store.db import Store, StoreError
+from netvigil.store.db import Store
+from netvigil.store.schema import connect
 
 # More than the store's ingest setting: aggregations and roll-up rebuilds join whole tables,
 # and a server is a long-lived process where spilling to disk costs more than memory.
@@ -58,16 +59,8 @@ class Database:
 
 def open_database(path: Path, *, test_lists: Path | None = None) -> Database:
     """Open (creating if needed) the store at ``path`` and bring the API's own tables up to date."""
-    if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path))
-    except duckdb.Error as exc:  # locked by another process, or not a DuckDB file
-        raise StoreError(f"cannot open {path}: {exc}") from exc
-    con.execute("SET memory_limit = ?", [MEMORY_LIMIT])
-    db = Database(con)
+    db = Database(connect(path, memory_limit=MEMORY_LIMIT))
     with db.write() as (writer, _):
-        categories.ensure_table(writer)
         if test_lists is not None:
             categories.load(writer, test_lists)
         rollup.ensure_fresh(writer)

@@ -1,4 +1,8 @@
-"""The embedded DuckDB store: measurements, their observations and verdicts, and quarantine.
+"""The embedded DuckDB store: measurements, their verdicts, and quarantine.
+
+The store persists; it does not analyse.  :func:`netvigil.engine.pipeline.ingest`
+hands it records and the function that turns a decoded measurement into verdict
+rows, so the rules never meet SQL.  Tables and migrations: :mod:`.schema`.
 
 Ingest is idempotent by measurement uid, so re-reading a folder only adds what is
 new; a quarantined record is keyed by where it was and what it held, so it is not
@@ -30,60 +34,28 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
-from netvigil.analysis.fingerprints import FingerprintDB
-from netvigil.analysis.rules import RULES_VERSION
-from netvigil.analysis.web import Analysis, analyze_measurement, observation_rows
-from netvigil.model.errors import BadRecord
 from netvigil.model.measurement import Measurement
 from netvigil.model.verdict import Outcome
-from netvigil.store.sources import Item, Quarantined, SourceRecord, decode_record, encode_json, guarded
+from netvigil.store.schema import MEASUREMENT_TABLES, SCHEMA_VERSION, StoreError, connect
+from netvigil.store.sources import Item, Quarantined, SourceRecord, decode_record, guarded
 
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "IngestSummary", "Store", "StoreError", "default_db_path", "open_store"]
 BATCH_ROWS = 2_000
 BATCH_BYTES = 16 * 1024 * 1024  # compressed raw JSON held per batch: flush early on big records
 ZSTD_LEVEL = 3
-# DuckDB caches up to 80% of RAM by default, so a long ingest would keep every written block
-# resident (peak RSS ~630 MB instead of ~410 MB over 60,000 measurements); big queries spill to disk.
-DUCKDB_MEMORY_LIMIT = "256MB"
 EXPORT_BATCH_ROWS = 1_024
 STATS_OUTCOMES = (*(o.value for o in Outcome), "unanalysed")
 DOCUMENT_FIELDS = ("uid", "input", "probe_cc", "probe_asn", "measurement_start_time", "test_name")
 
-# The schema, as DDL column definitions; the Arrow type of each insert batch follows the SQL type.
-TABLES: dict[str, tuple[str, ...]] = {
-    "measurements": (
-        "uid VARCHAR PRIMARY KEY", "report_id VARCHAR", "test_name VARCHAR NOT NULL", "test_version VARCHAR",
-        "input VARCHAR", "domain VARCHAR", "probe_cc VARCHAR NOT NULL", "probe_asn VARCHAR NOT NULL",
-        "measurement_start_time TIMESTAMP NOT NULL", "sha256 VARCHAR NOT NULL", "source VARCHAR NOT NULL",
-        "position VARCHAR NOT NULL", "raw BLOB NOT NULL", "ingested_at TIMESTAMP NOT NULL",
-    ),
-    "observations": (
-        "uid VARCHAR NOT NULL", "kind VARCHAR NOT NULL", "idx INTEGER NOT NULL", "hostname VARCHAR",
-        "depth INTEGER", "ip VARCHAR", "port INTEGER", "failure VARCHAR", "detail JSON",
-    ),
-    "verdicts": (
-        "uid VARCHAR NOT NULL", "idx INTEGER NOT NULL", "is_summary BOOLEAN NOT NULL",
-        "layer VARCHAR NOT NULL", "technique VARCHAR NOT NULL", "outcome VARCHAR NOT NULL",
-        "confidence DOUBLE NOT NULL", "rule VARCHAR NOT NULL", "hostname VARCHAR", "depth INTEGER",
-        "evidence JSON", "rules_version VARCHAR NOT NULL", "fingerprints_version VARCHAR NOT NULL",
-        "analysed_at TIMESTAMP NOT NULL",
-    ),
-    "quarantine": (
-        "id VARCHAR PRIMARY KEY", "source VARCHAR NOT NULL", "position VARCHAR NOT NULL",
-        "category VARCHAR NOT NULL", "reason VARCHAR NOT NULL", "sha256 VARCHAR NOT NULL",
-        "raw BLOB NOT NULL", "quarantined_at TIMESTAMP NOT NULL",
-    ),
-}
+TABLES = MEASUREMENT_TABLES
 _ARROW_TYPES = {"VARCHAR": pa.string(), "JSON": pa.string(), "INTEGER": pa.int32(), "DOUBLE": pa.float64(),
                 "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us"), "BLOB": pa.large_binary()}
 _COLUMNS = {table: tuple(c.split()[0] for c in cols) for table, cols in TABLES.items()}
 _ARROW = {table: pa.schema([(c.split()[0], _ARROW_TYPES[c.split()[1]]) for c in cols])
           for table, cols in TABLES.items()}
-_OBSERVATION_COLUMNS = frozenset(_COLUMNS["observations"]) - {"uid", "detail"}
-
-
-class StoreError(Exception):
-    """The database cannot be used by this version of netvigil."""
+VerdictRows = list[dict[str, Any]]
+# Turns one decoded measurement into its verdict rows, stamped with the given time.
+Analyse = Callable[[Measurement, datetime], VerdictRows]
 
 
 @dataclass
@@ -159,46 +131,17 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False) -> St
     than answered from a new empty database, and lets several readers share the file.
     """
     target = default_db_path() if path is None else Path(path)
-    if read_only and not target.is_file():
-        raise StoreError(f"no netvigil database at {target} (run `netvigil ingest` first)")
-    if not read_only and str(target) != ":memory:":
-        target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(target), read_only=read_only)
-    except duckdb.Error as exc:  # locked by another writer, or not a DuckDB file
-        raise StoreError(f"cannot open {target}: {exc}") from exc
-    # A setting, not connect() config: other modules may open the same file in this process
-    # with the default config, and DuckDB refuses connections whose configs differ.
-    con.execute("SET memory_limit = ?", [DUCKDB_MEMORY_LIMIT])
-    return Store(con, read_only=read_only)
-
-
-def verdict_document(m: Measurement, analysis: Analysis) -> dict[str, Any]:
-    """The stable per-measurement shape of ``netvigil verdicts`` (other tools read it)."""
-    doc: dict[str, Any] = {name: getattr(m, name) for name in DOCUMENT_FIELDS}
-    doc["summary"] = analysis.summary.to_dict()
-    doc["verdicts"] = [v.to_dict() for v in analysis.verdicts]
-    return doc
-
-
-def verdict_lines(records: Iterable[Item], fingerprints: FingerprintDB) -> Iterator[bytes | Quarantined]:
-    """Analyse records without storing them: one JSON document per measurement."""
-    def document(rec: SourceRecord) -> bytes:
-        m = decode_record(rec)
-        return encode_json(verdict_document(m, analyze_measurement(m, fingerprints)))
-
-    for item in records:
-        yield guarded(item, document, item) if isinstance(item, SourceRecord) else item
+    return Store(connect(target, read_only=read_only))
 
 
 class Store:
     """One DuckDB database file; not shared between threads."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, read_only: bool = False) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        """``con`` comes from :func:`netvigil.store.schema.connect`, which brought its schema up to date."""
         self._con = con
         self._zstd = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
         self._unzstd = zstandard.ZstdDecompressor()
-        self._migrate(read_only)
 
     def __enter__(self) -> Self:
         return self
@@ -208,24 +151,6 @@ class Store:
 
     def close(self) -> None:
         self._con.close()
-
-    def _migrate(self, read_only: bool) -> None:
-        """Create the schema in a new database; refuse one written by another schema version."""
-        try:
-            found = self._con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0]
-        except duckdb.CatalogException:
-            found = None
-        if found is not None and found != SCHEMA_VERSION:
-            raise StoreError(f"database schema version {found}; this netvigil reads version {SCHEMA_VERSION}")
-        if found is None and read_only:
-            raise StoreError("not a netvigil database: it has no schema version")
-        if found is None:
-            with self._transaction():
-                self._con.execute("CREATE TABLE IF NOT EXISTS schema_version "
-                                  "(version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
-                for table, cols in TABLES.items():
-                    self._con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)})")
-                self._con.execute("INSERT INTO schema_version VALUES (?, ?)", [SCHEMA_VERSION, _now()])
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -239,15 +164,18 @@ class Store:
 
     # --- ingest -----------------------------------------------------------------------------
 
-    def ingest(self, records: Iterable[Item], fingerprints: FingerprintDB,
+    def ingest(self, records: Iterable[Item], analyse: Analyse,
                progress: Callable[[int], None] | None = None) -> IngestSummary:
-        """Decode, analyse and store records; ``progress(n)`` is told of each batch of n records read."""
+        """Decode records, store each with the verdict rows ``analyse`` gives it, quarantine the rest.
+
+        ``progress(n)`` is told of each batch of n records read.
+        """
         summary = IngestSummary()
         batch = _Batch()
         now = _now()
 
         def to_rows(rec: SourceRecord, m: Measurement) -> Rows:
-            return self._rows(rec, m, fingerprints, now)
+            return self._rows(rec, m, analyse, now)
 
         for item in records:
             batch.add(item, to_rows)
@@ -261,7 +189,7 @@ class Store:
         if not batch.read:
             return
         existing = self._existing("measurements", "uid", list(batch.fresh))
-        rows: Rows = {"measurements": [], "observations": [], "verdicts": []}
+        rows: Rows = {"measurements": [], "verdicts": []}
         for uid, new_rows in batch.fresh.items():
             if uid in existing:
                 batch.duplicates += 1
@@ -279,16 +207,15 @@ class Store:
         if progress is not None:
             progress(batch.read)
 
-    def _rows(self, rec: SourceRecord, m: Measurement, fingerprints: FingerprintDB, now: datetime) -> Rows:
+    def _rows(self, rec: SourceRecord, m: Measurement, analyse: Analyse, now: datetime) -> Rows:
         measurement = {
             "uid": m.uid, "report_id": m.report_id, "test_name": m.test_name, "test_version": m.test_version,
             "input": m.input, "domain": _domain(m.input), "probe_cc": m.probe_cc, "probe_asn": m.probe_asn,
-            "measurement_start_time": _start_time(m), "sha256": hashlib.sha256(rec.data).hexdigest(),
+            "measurement_start_time": m.start_time, "sha256": hashlib.sha256(rec.data).hexdigest(),
             "source": rec.source, "position": rec.position, "raw": self._zstd.compress(rec.data),
             "ingested_at": now,
         }
-        observations, verdicts = _analysis_rows(analyze_measurement(m, fingerprints), fingerprints, now)
-        return {"measurements": [measurement], "observations": observations, "verdicts": verdicts}
+        return {"measurements": [measurement], "verdicts": analyse(m, now)}
 
     def _quarantine_rows(self, entries: list[Quarantined], now: datetime) -> list[dict[str, Any]]:
         """New quarantine rows; one already stored (or repeated in the batch) is not added twice."""
@@ -321,8 +248,8 @@ class Store:
 
     # --- re-analysis ------------------------------------------------------------------------
 
-    def reanalyze(self, fingerprints: FingerprintDB, progress: Callable[[int], None] | None = None) -> int:
-        """Replace every stored measurement's observations and verdicts; returns how many were analysed.
+    def reanalyze(self, analyse: Analyse, progress: Callable[[int], None] | None = None) -> int:
+        """Replace every stored measurement's verdicts; returns how many were analysed.
 
         A measurement whose analysis now fails keeps no verdicts and gets a quarantine
         entry saying why, so the failure is visible without losing the measurement.
@@ -333,23 +260,20 @@ class Store:
             [after, BATCH_ROWS],
         ).fetchall():
             after = page[-1][0]
-            rows: dict[str, list[dict[str, Any]]] = {"observations": [], "verdicts": [], "quarantine": []}
+            rows: dict[str, list[dict[str, Any]]] = {"verdicts": [], "quarantine": []}
             failed: list[Quarantined] = []
             now = _now()
             for uid, source, position, raw in page:
                 rec = SourceRecord(source, position, self._unzstd.decompress(raw))
-                result = guarded(rec, _reanalysis_rows, rec, uid, fingerprints, now)
+                result = guarded(rec, _reanalysis_rows, rec, uid, analyse, now)
                 if isinstance(result, Quarantined):
                     failed.append(replace(result, reason=f"re-analysis of {uid}: {result.reason}"))
                 else:
-                    rows["observations"] += result[0]
-                    rows["verdicts"] += result[1]
+                    rows["verdicts"] += result
             rows["quarantine"] = self._quarantine_rows(failed, now)
             uids = [row[0] for row in page]
             with self._transaction():
-                for table in ("observations", "verdicts"):
-                    self._con.execute(
-                        f"DELETE FROM {table} WHERE uid IN (SELECT unnest(?::VARCHAR[]))", [uids])
+                self._con.execute("DELETE FROM verdicts WHERE uid IN (SELECT unnest(?::VARCHAR[]))", [uids])
                 for table, new in rows.items():
                     self._insert(table, new)
             analysed += len(page) - len(failed)
@@ -479,32 +403,9 @@ class Store:
         return rows
 
 
-def _reanalysis_rows(rec: SourceRecord, uid: str, fingerprints: FingerprintDB,
-                     now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _reanalysis_rows(rec: SourceRecord, uid: str, analyse: Analyse, now: datetime) -> VerdictRows:
     """Rows for a stored measurement, keyed by its stored uid whatever the record now derives."""
-    analysis = analyze_measurement(replace(decode_record(rec), uid=uid), fingerprints)
-    return _analysis_rows(analysis, fingerprints, now)
-
-
-def _analysis_rows(analysis: Analysis, fingerprints: FingerprintDB,
-                   now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Observation and verdict rows; verdict idx 0 is the summary, then the layer verdicts in order."""
-    observations = []
-    if analysis.observations is not None:
-        for row in observation_rows(analysis.observations):
-            extra = {k: v for k, v in row.items() if k not in _OBSERVATION_COLUMNS and k != "detail"}
-            observations.append({**{k: row.get(k) for k in _OBSERVATION_COLUMNS}, "uid": analysis.uid,
-                                 "detail": encode_json({**(row.get("detail") or {}), **extra}).decode()})
-    verdicts = []
-    for idx, v in enumerate((analysis.summary, *analysis.verdicts)):
-        verdicts.append({
-            "uid": analysis.uid, "idx": idx, "is_summary": idx == 0, "layer": v.layer.value,
-            "technique": v.technique.value, "outcome": v.outcome.value, "confidence": v.confidence,
-            "rule": v.rule, "hostname": v.hostname, "depth": v.depth,
-            "evidence": encode_json(v.evidence).decode(), "rules_version": RULES_VERSION,
-            "fingerprints_version": fingerprints.version, "analysed_at": now,
-        })
-    return observations, verdicts
+    return analyse(replace(decode_record(rec), uid=uid), now)
 
 
 def _verdict_dict(row: tuple[Any, ...]) -> dict[str, Any]:
@@ -513,14 +414,6 @@ def _verdict_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     return {"layer": layer, "technique": technique, "outcome": outcome, "confidence": round(confidence, 3),
             "rule": rule, "hostname": hostname, "depth": depth,
             "evidence": orjson.loads(evidence) if evidence is not None else {}}
-
-
-def _start_time(m: Measurement) -> datetime:
-    text = m.measurement_start_time[:19].replace("T", " ")
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
-    except ValueError as exc:
-        raise BadRecord(f"measurement_start_time {text!r} is not a valid date") from exc
 
 
 def _domain(url: str | None) -> str | None:

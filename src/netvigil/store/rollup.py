@@ -21,18 +21,12 @@ from __future__ import annotations
 import duckdb
 import orjson
 
-TABLE = "api_daily_counts"
-STATE = "api_daily_state"
+from netvigil.store.schema import ROLLUP_STATE, ROLLUP_TABLE
+
+TABLE = ROLLUP_TABLE  # both created by store.schema
+STATE = ROLLUP_STATE
 KEYS = ("day", "probe_cc", "probe_asn", "domain", "test_name", "technique")
 COUNTS = ("ok_count", "anomaly_count", "confirmed_count", "failure_count", "measurement_count")
-_DDL = (
-    (f"CREATE TABLE IF NOT EXISTS {TABLE} (day DATE NOT NULL, probe_cc VARCHAR NOT NULL, "
-     "probe_asn VARCHAR NOT NULL, domain VARCHAR NOT NULL, test_name VARCHAR NOT NULL, "
-     "technique VARCHAR NOT NULL, ok_count BIGINT NOT NULL, anomaly_count BIGINT NOT NULL, "
-     "confirmed_count BIGINT NOT NULL, failure_count BIGINT NOT NULL, measurement_count BIGINT NOT NULL, "
-     f"PRIMARY KEY ({', '.join(KEYS)}))"),
-    f"CREATE TABLE IF NOT EXISTS {STATE} (id INTEGER PRIMARY KEY, watermark VARCHAR NOT NULL)",
-)
 SOURCE_SQL = (
     "SELECT CAST(m.measurement_start_time AS DATE), m.probe_cc, m.probe_asn, coalesce(m.domain, ''), "
     "m.test_name, coalesce(v.technique, 'unanalysed'), "
@@ -45,9 +39,7 @@ _MERGE = ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in COUNTS)
 
 
 def ensure_fresh(con: duckdb.DuckDBPyConnection) -> bool:
-    """Create the roll-up, and rebuild it when the source tables changed behind its back."""
-    for ddl in _DDL:
-        con.execute(ddl)
+    """Rebuild the roll-up when the source tables changed behind its back."""
     now = _watermark(con)
     saved = con.execute(f"SELECT watermark FROM {STATE} WHERE id = 1").fetchall()
     if saved and saved[0][0] == now:

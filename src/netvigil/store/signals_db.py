@@ -1,8 +1,7 @@
 """Signal points and detected incidents in the netvigil DuckDB file.
 
 Same file as :mod:`netvigil.store.db` (``$NETVIGIL_DB`` or the XDG data path),
-separate tables with their own schema version, so either side can evolve without
-the other.  Points are keyed by (entity, source, time): storing a file twice
+tables created by :mod:`netvigil.store.schema` like every other.  Points are keyed by (entity, source, time): storing a file twice
 replaces, never duplicates.  Times are stored as naive UTC ``TIMESTAMP`` like the
 measurement tables, and come back as aware UTC datetimes.
 """
@@ -20,36 +19,23 @@ import pyarrow as pa
 from netvigil.detect.records import Incident, Level, SignalKind, SignalPoint
 from netvigil.signals.converters import VerdictCount
 from netvigil.store.db import default_db_path
+from netvigil.store.schema import StoreError, connect
 
-SIGNALS_SCHEMA_VERSION = 1
-_DDL = (
-    ("CREATE TABLE IF NOT EXISTS signal_points (entity VARCHAR NOT NULL, source VARCHAR NOT NULL, "
-     "kind VARCHAR NOT NULL, time TIMESTAMP NOT NULL, value DOUBLE NOT NULL, weight DOUBLE NOT NULL, "
-     "PRIMARY KEY (entity, source, time))"),
-    ("CREATE TABLE IF NOT EXISTS incidents (entities VARCHAR[] NOT NULL, start TIMESTAMP NOT NULL, "
-     "\"end\" TIMESTAMP, level VARCHAR NOT NULL, severity DOUBLE NOT NULL, confidence DOUBLE NOT NULL, "
-     "signals VARCHAR[] NOT NULL, on_the_hour BOOLEAN NOT NULL, stored_at TIMESTAMP NOT NULL)"),
-)
 _POINTS = pa.schema([("entity", pa.string()), ("source", pa.string()), ("kind", pa.string()),
                      ("time", pa.timestamp("us")), ("value", pa.float64()), ("weight", pa.float64())])
 
 
-class SignalsStoreError(Exception):
-    """The signal tables were written by an incompatible netvigil."""
+SignalsStoreError = StoreError  # one error for every table of the store
 
 
 def open_signals_store(path: str | Path | None = None) -> SignalsStore:
     """Open (creating if needed) the signal tables in the database at ``path`` (default as the main store)."""
-    target = default_db_path() if path is None else Path(path)
-    if str(target) != ":memory:":
-        target.parent.mkdir(parents=True, exist_ok=True)
-    return SignalsStore(duckdb.connect(str(target)))
+    return SignalsStore(connect(default_db_path() if path is None else path))
 
 
 class SignalsStore:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
-        self._migrate()
 
     def __enter__(self) -> Self:
         return self
@@ -59,17 +45,6 @@ class SignalsStore:
 
     def close(self) -> None:
         self._con.close()
-
-    def _migrate(self) -> None:
-        self._con.execute("CREATE TABLE IF NOT EXISTS signals_schema_version (version INTEGER NOT NULL)")
-        # fetchall, not fetchone: DuckDB 2 refuses register() while a result is left unfinished.
-        found = self._con.execute("SELECT max(version) FROM signals_schema_version").fetchall()[0][0]
-        if found is not None and found != SIGNALS_SCHEMA_VERSION:
-            raise SignalsStoreError(f"signal tables at version {found}; this netvigil reads {SIGNALS_SCHEMA_VERSION}")
-        if found is None:
-            for ddl in _DDL:
-                self._con.execute(ddl)
-            self._con.execute("INSERT INTO signals_schema_version VALUES (?)", [SIGNALS_SCHEMA_VERSION])
 
     def add_points(self, points: Iterable[SignalPoint]) -> int:
         """Store points, replacing any with the same (entity, source, time); returns how many were given."""
