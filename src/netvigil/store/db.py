@@ -292,6 +292,10 @@ class Store:
 
     def show(self, uid: str) -> dict[str, Any]:
         """One measurement: the ``verdicts`` document plus its envelope and provenance."""
+        return self.show_with_raw(uid)[0]
+
+    def show_with_raw(self, uid: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """:meth:`show` and the decoded raw object, from one decompression and one parse."""
         cols = (*DOCUMENT_FIELDS, "domain", "sha256", "source", "position", "ingested_at")
         row = self._con.execute(f"SELECT {', '.join(cols)} FROM measurements WHERE uid = ?", [uid]).fetchone()
         if row is None:
@@ -309,7 +313,7 @@ class Store:
         analysed = {"rules_version": verdicts[0][9], "fingerprints_version": verdicts[0][10],
                     "analysed_at": _plain(verdicts[0][11])} if verdicts else {}
         doc["stored"] = {**{k: _plain(v) for k, v in stored.items()}, **analysed}
-        return doc
+        return doc, raw
 
     def stats(self) -> dict[str, Any]:
         """Measurement counts by country, ASN and summary technique, split by summary outcome."""

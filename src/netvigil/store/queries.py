@@ -79,13 +79,11 @@ def _list_item(row: dict[str, Any]) -> dict[str, Any]:
 def measurement(con: duckdb.DuckDBPyConnection, uid: str) -> dict[str, Any]:
     """One measurement: verdicts with evidence, envelope, provenance with SHA-256, and the
     probe's view beside the control's.  KeyError when no such uid is stored."""
-    store = Store(con)
-    doc = store.show(uid)
-    raw = store.raw(uid)
+    doc, raw = Store(con).show_with_raw(uid)
     doc["sha256"] = doc["stored"]["sha256"]
     doc["category_code"] = con.execute(
         f"SELECT {CATEGORY_SQL} FROM measurements m {join_sql('m.domain')} WHERE m.uid = ?", [uid]).fetchall()[0][0]
-    doc["comparison"] = comparison(orjson.loads(raw))
+    doc["comparison"] = comparison(raw)
     return doc
 
 
