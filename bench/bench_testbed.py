@@ -16,7 +16,7 @@ import argparse
 import time
 
 from netvigil.store.reference_data import load_default_fingerprints
-from netvigil.testbed.library import load_library
+from netvigil.testbed.scenarios.library import load_library
 from netvigil.testbed.runner import run_scenario
 
 BUDGET_SECONDS = 300

@@ -58,19 +58,22 @@ def test_imports_point_down_the_flow():
 
 
 def _module_graph() -> dict[str, set[str]]:
-    """Module -> netvigil modules it imports at module level (what Python runs on import)."""
+    """Module -> the netvigil modules it imports."""
     graph: dict[str, set[str]] = {}
     for path in PACKAGE.rglob("*.py"):
         rel = path.relative_to(PACKAGE).with_suffix("")
         name = ".".join(("netvigil", *rel.parts)).removesuffix(".__init__")
         targets = graph.setdefault(name, set())
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        self_reference = {name}
+        # every import, at module level or inside a function: a lazy import is still a dependency
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("netvigil"):
                 # ``from netvigil.detect import season`` imports the module netvigil.detect.season
                 targets.update(f"{node.module}.{a.name}" if _is_module(f"{node.module}.{a.name}") else node.module
                                for a in node.names)
             elif isinstance(node, ast.Import):
                 targets.update(a.name for a in node.names if a.name.startswith("netvigil"))
+        targets -= self_reference
     return graph
 
 

@@ -20,13 +20,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from netvigil.testbed.netns import TEMP_PREFIX, unavailable_reason
-from netvigil.testbed.netns_commands import run, tool
-from netvigil.testbed.netns_layout import NAME_PREFIX
+from netvigil.testbed.netns.testbed import TEMP_PREFIX, unavailable_reason
+from netvigil.testbed.netns.commands import run, tool
+from netvigil.testbed.netns.layout import NAME_PREFIX
 
 _REASON = unavailable_reason()
 needs_namespaces = pytest.mark.skipif(_REASON is not None, reason=f"namespace mode cannot run: {_REASON}")
-TESTBED_MODULES = ("netvigil.testbed.netns_service", "netvigil.testbed.netns_probe")
+TESTBED_MODULES = ("netvigil.testbed.netns.service", "netvigil.testbed.netns.probe")
 
 
 @dataclass(frozen=True, slots=True)

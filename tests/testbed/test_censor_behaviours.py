@@ -18,8 +18,8 @@ import pytest
 from testbed_helpers import client_hello, dns_query, scenario_from, socks_connect
 
 from netvigil.testbed.addressing import AddressPlan
-from netvigil.testbed.loopback import LoopbackTestbed
-from netvigil.testbed.scenario import Scenario
+from netvigil.testbed.loopback.testbed import LoopbackTestbed
+from netvigil.testbed.scenarios.scenario import Scenario
 
 SITES = ["plain", "secure", "blackhole", "refused", "sni-reset", "sni-drop", "intercepted", "blockpage",
          "host-reset", "host-fin", "host-timeout", "throttled", "gone", "expired", "cdn", "nx", "forged",

@@ -20,8 +20,8 @@ import psutil
 import pytest
 from testbed_helpers import scenario_from
 
-from netvigil.testbed.loopback import TEMP_PREFIX, LoopbackTestbed
-from netvigil.testbed.scenario import Scenario
+from netvigil.testbed.loopback.testbed import TEMP_PREFIX, LoopbackTestbed
+from netvigil.testbed.scenarios.scenario import Scenario
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIO_TEXT = """
@@ -129,7 +129,7 @@ def test_nothing_is_left_after_a_timeout() -> None:
 
 
 def test_nothing_is_left_when_bringing_up_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    import netvigil.testbed.loopback as loopback
+    import netvigil.testbed.loopback.testbed as loopback
 
     async def broken(**kwargs: object) -> None:
         raise OSError("the helper could not start")

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from netvigil.analysis.fingerprints import FingerprintDB
-from netvigil.testbed.library import find_scenario, load_library
+from netvigil.testbed.scenarios.library import find_scenario, load_library
 from netvigil.testbed.runner import format_confusion, format_results, run_scenario
-from netvigil.testbed.scenario_load import load_scenario
+from netvigil.testbed.scenarios.load import load_scenario
 
 FULL_RUN_BUDGET = 300.0  # seconds, issue 3's acceptance
 _watch: list[tuple[str, Any]] | None = None

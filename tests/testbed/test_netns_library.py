@@ -13,9 +13,9 @@ import pytest
 from netns_support import needs_namespaces
 
 from netvigil.analysis.fingerprints import FingerprintDB
-from netvigil.testbed.library import find_scenario, load_library
+from netvigil.testbed.scenarios.library import find_scenario, load_library
 from netvigil.testbed.runner import ScenarioReport, format_confusion, format_results, run_scenario
-from netvigil.testbed.scenario_load import load_scenario
+from netvigil.testbed.scenarios.load import load_scenario
 
 pytestmark = needs_namespaces
 FULL_RUN_BUDGET = 300.0  # seconds, issue 3's acceptance

@@ -19,9 +19,9 @@ from netns_support import machine_state, needs_namespaces
 from testbed_helpers import REAL_CLIENT_SITES, scenario_from
 from testbed_helpers import shell as _shell
 
-from netvigil.testbed.netns import NamespaceTestbed
-from netvigil.testbed.netns_commands import in_namespace, run
-from netvigil.testbed.netns_layout import RESOLVER
+from netvigil.testbed.netns.testbed import NamespaceTestbed
+from netvigil.testbed.netns.commands import in_namespace, run
+from netvigil.testbed.netns.layout import RESOLVER
 
 pytestmark = [needs_namespaces,
               pytest.mark.skipif(not (shutil.which("dig") and shutil.which("curl")),

@@ -13,10 +13,10 @@ import pytest
 from testbed_helpers import scenario_from
 
 from netvigil.testbed.addressing import AddressPlan, Ports
-from netvigil.testbed.netns_layout import CENSOR_SERVICES, RESOLVER, Layout
-from netvigil.testbed.netns_rules import diversions, iptables_document, tc_batch
+from netvigil.testbed.netns.layout import CENSOR_SERVICES, RESOLVER, Layout
+from netvigil.testbed.netns.rules import diversions, iptables_document, tc_batch
 from netvigil.testbed.pki import TestbedPKI
-from netvigil.testbed.scenario import Scenario
+from netvigil.testbed.scenarios.scenario import Scenario
 
 SCENARIO = """
 [clients.city]

@@ -23,9 +23,9 @@ import pytest
 from netns_support import MachineState, assert_nothing_left, machine_state, needs_namespaces
 from testbed_helpers import scenario_from
 
-from netvigil.testbed.netns import NamespaceTestbed
-from netvigil.testbed.netns_commands import CommandFailed, in_namespace, run
-from netvigil.testbed.scenario import Scenario
+from netvigil.testbed.netns.testbed import NamespaceTestbed
+from netvigil.testbed.netns.commands import CommandFailed, in_namespace, run
+from netvigil.testbed.scenarios.scenario import Scenario
 
 pytestmark = needs_namespaces
 
@@ -153,7 +153,7 @@ def test_nothing_is_left_when_bringing_up_fails(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_nothing_is_left_when_a_service_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    from netvigil.testbed import netns
+    from netvigil.testbed.netns import testbed as netns
 
     monkeypatch.setattr(netns, "MODULE", "netvigil.testbed.no_such_module")
     before = machine_state(ME)
@@ -209,7 +209,7 @@ def test_ctrl_c_during_testbed_run_leaves_nothing(tmp_path: Path) -> None:
     while len(machine_state(child.pid).processes) <= 4 and time.monotonic() < deadline:
         time.sleep(0.05)  # until probes run too
     time.sleep(1.0)  # inside the measurements of the blackholed and the throttled sites
-    assert any("netns_probe" in command for _, command in machine_state(child.pid).processes)
+    assert any("testbed.netns.probe" in command for _, command in machine_state(child.pid).processes)
     child.send_signal(signal.SIGINT)
     out, _ = child.communicate(timeout=30)
     assert child.returncode == 130, out

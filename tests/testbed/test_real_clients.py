@@ -14,7 +14,7 @@ from testbed_helpers import REAL_CLIENT_SITES, scenario_from
 from testbed_helpers import shell as _shell
 
 from netvigil.cli.testbed import instructions
-from netvigil.testbed.loopback import LoopbackTestbed
+from netvigil.testbed.loopback.testbed import LoopbackTestbed
 
 pytestmark = pytest.mark.skipif(not (shutil.which("dig") and shutil.which("curl")),
                                 reason="dig (Debian dnsutils) or curl is not installed")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from netvigil.model.verdict import Technique
-from netvigil.testbed.library import find_scenario, library_paths
-from netvigil.testbed.scenario import Client, DnsAction, Match, Shutdown, domain_matches
-from netvigil.testbed.scenario_load import ScenarioError, load_scenario, parse_scenario
+from netvigil.testbed.scenarios.library import find_scenario, library_paths
+from netvigil.testbed.scenarios.scenario import Client, DnsAction, Match, Shutdown, domain_matches
+from netvigil.testbed.scenarios.load import ScenarioError, load_scenario, parse_scenario
 
 BASE = """\
 [scenario]

@@ -8,8 +8,8 @@ import ssl
 
 import dns.message
 
-from netvigil.testbed.scenario import Scenario
-from netvigil.testbed.scenario_load import parse_scenario
+from netvigil.testbed.scenarios.scenario import Scenario
+from netvigil.testbed.scenarios.load import parse_scenario
 
 
 def scenario_from(text: str) -> Scenario:

@@ -32,9 +32,9 @@ from typing import Any
 import orjson
 
 from netvigil.store.reference_data import load_default_fingerprints
-from netvigil.testbed.library import find_scenario, library_paths
-from netvigil.testbed.loopback import LoopbackTestbed
-from netvigil.testbed.netns import NamespaceTestbed
+from netvigil.testbed.scenarios.library import find_scenario, library_paths
+from netvigil.testbed.loopback.testbed import LoopbackTestbed
+from netvigil.testbed.netns.testbed import NamespaceTestbed
 from netvigil.testbed.runner import (
     BACKENDS,
     ScenarioReport,
@@ -44,8 +44,8 @@ from netvigil.testbed.runner import (
     format_results,
     run_scenario,
 )
-from netvigil.testbed.scenario import Scenario
-from netvigil.testbed.scenario_load import ScenarioError, load_scenario
+from netvigil.testbed.scenarios.scenario import Scenario
+from netvigil.testbed.scenarios.load import ScenarioError, load_scenario
 
 INTERRUPTED = 130  # the shell's status for a command ended by SIGINT
 

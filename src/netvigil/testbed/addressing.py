@@ -26,7 +26,7 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from netvigil.testbed.scenario import Scenario
+from netvigil.testbed.scenarios.scenario import Scenario
 
 SERVICE_ADDRESS = "127.0.0.1"  # DNS servers, middles, helper
 PROBE_EGRESS = "127.0.0.2"  # the source address of connections the censoring middles make for probes

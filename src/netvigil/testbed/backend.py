@@ -5,8 +5,8 @@ of it when left, however it is left (success, exception, timeout, Ctrl-C).
 While up, it tells a client how to measure through it: :meth:`endpoints` per
 vantage point and :meth:`url` per site, and it runs the probe where that
 client is (:meth:`measure`): in this process for loopback mode
-(:class:`~netvigil.testbed.loopback.LoopbackTestbed`), in the client's network
-namespace for namespace mode (:class:`~netvigil.testbed.netns.NamespaceTestbed`).
+(:class:`~netvigil.testbed.loopback.testbed.LoopbackTestbed`), in the client's network
+namespace for namespace mode (:class:`~netvigil.testbed.netns.testbed.NamespaceTestbed`).
 The runner is the same for both.
 """
 
@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from netvigil.probe.config import ProbeConfig
-from netvigil.testbed.scenario import Site
+from netvigil.testbed.scenarios.scenario import Site
 
 
 @dataclass(frozen=True, slots=True)

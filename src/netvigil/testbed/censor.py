@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Protocol as TypingProtocol
 
 from netvigil.testbed.origin import page_response
-from netvigil.testbed.scenario import Client, Page, domain_matches
+from netvigil.testbed.scenarios.scenario import Client, Page, domain_matches
 from netvigil.testbed.wire import Protocol
 
 SOCKS_SUCCEEDED = 0x00

@@ -27,7 +27,7 @@ import dns.rdatatype
 import dns.rrset
 
 from netvigil.testbed.aio import PORT_ATTEMPTS, Supervisor, bind_tcp
-from netvigil.testbed.scenario import domain_matches
+from netvigil.testbed.scenarios.scenario import domain_matches
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from netvigil.testbed.addressing import PROBE_EGRESS, AddressPlan, Ports
 from netvigil.testbed.aio import Supervisor, bind_common_port, bind_tcp
 from netvigil.testbed.http_wire import Request, filler, html_page, read_request, response, response_head
 from netvigil.testbed.pki import TestbedPKI
-from netvigil.testbed.scenario import Certificate, Page, Scenario, Site
+from netvigil.testbed.scenarios.scenario import Certificate, Page, Scenario, Site
 
 CHUNK = 64 * 1024
 ORIGIN_HEADERS = [("Server", "netvigil-origin"), ("X-Served-By", "origin")]

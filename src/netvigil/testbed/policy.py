@@ -1,6 +1,6 @@
 """A scenario's censor rules -> the loopback censor's behaviours, per client.
 
-This is where the backend-neutral rules of :mod:`netvigil.testbed.scenario`
+This is where the backend-neutral rules of :mod:`netvigil.testbed.scenarios.scenario`
 meet the loopback mechanisms: a DNS rule becomes a behaviour of the censored
 DNS server; a TCP rule acts before the SOCKS reply; TLS and HTTP rules act on
 the client's first bytes; throttling rules become rate caps; a shutdown that
@@ -37,7 +37,7 @@ from netvigil.testbed.dns_censor import (
 )
 from netvigil.testbed.intercept import Intercept
 from netvigil.testbed.pki import TestbedPKI
-from netvigil.testbed.scenario import (
+from netvigil.testbed.scenarios.scenario import (
     Client,
     DnsAction,
     DnsRule,

@@ -25,9 +25,9 @@ from netvigil.model.measurement import measurement_from_dict
 from netvigil.model.verdict import Outcome, Technique
 from netvigil.probe.config import ProbeConfig
 from netvigil.testbed.backend import Backend, ClientEndpoints, UnavailableMode
-from netvigil.testbed.loopback import LoopbackTestbed
-from netvigil.testbed.netns import NamespaceTestbed
-from netvigil.testbed.scenario import Scenario
+from netvigil.testbed.loopback.testbed import LoopbackTestbed
+from netvigil.testbed.netns.testbed import NamespaceTestbed
+from netvigil.testbed.scenarios.scenario import Scenario
 
 BACKENDS: dict[str, Callable[[Scenario], Backend]] = {"loopback": LoopbackTestbed, "netns": NamespaceTestbed}
 CONCURRENCY = 8

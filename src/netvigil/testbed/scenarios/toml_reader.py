@@ -1,7 +1,7 @@
 """Typed reads from a parsed TOML table, with errors a person can act on.
 
 Every read names the key; a failure raises :class:`ScenarioError` carrying the
-file, the line (found by :class:`~netvigil.testbed.toml_lines.LineIndex`) and
+file, the line (found by :class:`~netvigil.testbed.scenarios.toml_lines.LineIndex`) and
 the section in words, e.g.::
 
     iran.toml, line 14, in the 2nd [[dns]] rule: key "action": "nxdomian" is not
@@ -18,7 +18,7 @@ from datetime import datetime, time
 from enum import StrEnum
 from typing import Any, NoReturn, TypeVar
 
-from netvigil.testbed.toml_lines import KeyPath, LineIndex
+from netvigil.testbed.scenarios.toml_lines import KeyPath, LineIndex
 
 E = TypeVar("E", bound=StrEnum)
 _ORDINALS = {1: "st", 2: "nd", 3: "rd"}

@@ -31,7 +31,7 @@ original destination (``conntrack --ctorigdst``), and run on INPUT as well as
 FORWARD, so shutdowns and TCP rules apply to diverted connections too; name
 rules do not (a connection diverted to a responder is that rule's, even if
 another rule names the same site).  Name patterns are a
-name and its subdomains, as :func:`~netvigil.testbed.scenario.domain_matches`
+name and its subdomains, as :func:`~netvigil.testbed.scenarios.scenario.domain_matches`
 says, up to what a substring match can tell (``.name`` anywhere in the packet).
 """
 
@@ -40,9 +40,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netvigil.testbed.addressing import AddressPlan
-from netvigil.testbed.netns_layout import CENSOR_SERVICES, RESOLVER, Layout
+from netvigil.testbed.netns.layout import CENSOR_SERVICES, RESOLVER, Layout
 from netvigil.testbed.policy import cut_off
-from netvigil.testbed.scenario import (
+from netvigil.testbed.scenarios.scenario import (
     HttpAction,
     HttpRule,
     Match,

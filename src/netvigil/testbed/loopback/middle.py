@@ -41,7 +41,7 @@ from netvigil.testbed.censor import (
     Pacer,
     StreamPolicy,
 )
-from netvigil.testbed.scenario import Client
+from netvigil.testbed.scenarios.scenario import Client
 from netvigil.testbed.wire import MAX_HEAD, Protocol, classify
 
 log = logging.getLogger(__name__)

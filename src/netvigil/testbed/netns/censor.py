@@ -1,8 +1,8 @@
 """The censor's own servers in the router namespace: censored DNS and responders.
 
-Packet rules (:mod:`netvigil.testbed.netns_rules`) drop and reset by
+Packet rules (:mod:`netvigil.testbed.netns.rules`) drop and reset by
 themselves; what needs an answer is diverted by DNAT to a server here, on
-:data:`~netvigil.testbed.netns_layout.CENSOR_SERVICES`:
+:data:`~netvigil.testbed.netns.layout.CENSOR_SERVICES`:
 
 * per client, a censored DNS server applying the scenario's DNS rules for that
   client (:func:`~netvigil.testbed.policy.dns_policy`, the loopback censor's
@@ -31,13 +31,13 @@ from netvigil.testbed.aio import Supervisor, bind_tcp
 from netvigil.testbed.censor import Action, Close, Flow, InjectPage, Link
 from netvigil.testbed.dns_censor import DnsServer
 from netvigil.testbed.intercept import Intercept
-from netvigil.testbed.middle import read_first_bytes
-from netvigil.testbed.netns_layout import CENSOR_SERVICES
-from netvigil.testbed.netns_rules import Diversion, diversions
-from netvigil.testbed.netns_service import RunSpec
-from netvigil.testbed.pki import TestbedPKI
+from netvigil.testbed.loopback.middle import read_first_bytes
 from netvigil.testbed.policy import dns_policy
-from netvigil.testbed.scenario import Client, HttpAction, HttpRule, Scenario, TlsRule
+from netvigil.testbed.netns.layout import CENSOR_SERVICES
+from netvigil.testbed.netns.rules import Diversion, diversions
+from netvigil.testbed.netns.run import RunSpec
+from netvigil.testbed.pki import TestbedPKI
+from netvigil.testbed.scenarios.scenario import Client, HttpAction, HttpRule, Scenario, TlsRule
 
 
 async def start_censor(spec: RunSpec, stack: AsyncExitStack) -> dict[str, Any]:

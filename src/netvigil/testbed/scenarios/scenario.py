@@ -2,8 +2,8 @@
 
 A scenario is declarative and backend-neutral: it says *what* the network looks
 like and *what* the censor does, never how a backend produces it.  Loopback mode
-(:mod:`netvigil.testbed.loopback`) turns the rules into a censoring DNS server
-and a censoring SOCKS5 middle; namespace mode (:mod:`netvigil.testbed.netns`)
+(:mod:`netvigil.testbed.loopback.testbed`) turns the rules into a censoring DNS server
+and a censoring SOCKS5 middle; namespace mode (:mod:`netvigil.testbed.netns.testbed`)
 turns the same rules into iptables rules, tc shaping and censor responders in
 a router namespace.
 
@@ -226,7 +226,7 @@ class Site:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """A whole scenario; built and validated by :mod:`netvigil.testbed.scenario_load`."""
+    """A whole scenario; built and validated by :mod:`netvigil.testbed.scenarios.load`."""
 
     name: str
     description: str

@@ -1,15 +1,15 @@
 """Namespace mode's servers, each a real process inside its namespace.
 
-``python -m netvigil.testbed.netns_service ROLE RUN_FILE`` (run through ``ip
+``python -m netvigil.testbed.netns.service ROLE RUN_FILE`` (run through ``ip
 netns exec``) serves one role of the run described by ``RUN_FILE``:
 
 * ``origins`` (internet namespace): every site's and host's origin server, on
   its advertised address, ports 80 and 443 (:func:`~netvigil.testbed.origin.start_origins`);
 * ``resolver`` (internet namespace): the clean resolver, the truth, on
-  :data:`~netvigil.testbed.netns_layout.RESOLVER` port 53;
+  :data:`~netvigil.testbed.netns.layout.RESOLVER` port 53;
 * ``helper`` (internet namespace): the test helper, which reaches sites
   directly, never through the censor;
-* ``censor`` (router namespace): :mod:`netvigil.testbed.netns_censor`.
+* ``censor`` (router namespace): :mod:`netvigil.testbed.netns.censor`.
 
 These are the loopback servers' own code, bound elsewhere.  A service prints
 one JSON line once it listens (the censor's gives the ports the router's
@@ -27,12 +27,10 @@ import argparse
 import asyncio
 import logging
 import os
-import pickle
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,49 +39,16 @@ import orjson
 from netvigil.probe.helper_server import start_helper
 from netvigil.probe.net import Net
 from netvigil.probe.tls import client_context
-from netvigil.testbed.addressing import AddressPlan, Ports
 from netvigil.testbed.aio import Supervisor
 from netvigil.testbed.dns_censor import DnsServer
-from netvigil.testbed.netns_layout import CLIENT_NETWORK, HELPER, HELPER_PORT, RESOLVER, Layout
-from netvigil.testbed.netns_rules import DNS_PORT, HTTP_PORT, HTTPS_PORT
-from netvigil.testbed.origin import OriginBinding, start_origins
-from netvigil.testbed.pki import TestbedPKI
+from netvigil.testbed.addressing import Ports
 from netvigil.testbed.policy import dns_policy
-from netvigil.testbed.scenario import Scenario
+from netvigil.testbed.netns.layout import CLIENT_NETWORK, HELPER, HELPER_PORT, RESOLVER
+from netvigil.testbed.netns.rules import DNS_PORT, HTTP_PORT, HTTPS_PORT
+from netvigil.testbed.netns.run import RunSpec
+from netvigil.testbed.origin import OriginBinding, start_origins
 
-MODULE = "netvigil.testbed.netns_service"
-RUN_FILE = "run.pickle"
-
-
-@dataclass(frozen=True, slots=True)
-class RunSpec:
-    """What every service of a run needs: the scenario, the layout, the run's folder (PKI)."""
-
-    scenario: Scenario
-    layout: Layout
-    folder: str
-
-    def save(self) -> Path:
-        path = Path(self.folder) / RUN_FILE
-        path.write_bytes(pickle.dumps(self))
-        return path
-
-    @staticmethod
-    def load(path: Path) -> RunSpec:
-        spec = pickle.loads(path.read_bytes())
-        if not isinstance(spec, RunSpec):
-            raise TypeError(f"{path} does not hold a RunSpec")
-        return spec
-
-    @property
-    def plan(self) -> AddressPlan:
-        return AddressPlan(self.scenario)
-
-    def pki(self, role: str) -> TestbedPKI:
-        """The run's authorities; certificates this role issues go to a folder of its own."""
-        scratch = Path(self.folder) / role
-        scratch.mkdir(mode=0o700, exist_ok=True)
-        return TestbedPKI.load(Path(self.folder), scratch)
+MODULE = "netvigil.testbed.netns.service"
 
 
 Start = Callable[[RunSpec, AsyncExitStack], Awaitable[dict[str, Any]]]
@@ -118,7 +83,7 @@ async def start_test_helper(spec: RunSpec, stack: AsyncExitStack) -> dict[str, A
 
 
 def _roles() -> dict[str, Start]:
-    from netvigil.testbed.netns_censor import start_censor  # the censor's own imports, only where it runs
+    from netvigil.testbed.netns.censor import start_censor  # the censor's own imports, only where it runs
 
     return {"origins": start_origin_servers, "resolver": start_resolver, "helper": start_test_helper,
             "censor": start_censor}
@@ -161,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # Run the module under its own name, not as __main__: the run file's RunSpec is
-    # netvigil.testbed.netns_service.RunSpec, and unpickling must find that very class.
-    from netvigil.testbed.netns_service import main as service_main
+    # netvigil.testbed.netns.service.RunSpec, and unpickling must find that very class.
+    from netvigil.testbed.netns.service import main as service_main
 
     raise SystemExit(service_main())

@@ -39,11 +39,11 @@ from netvigil.testbed.aio import Supervisor
 from netvigil.testbed.backend import ClientEndpoints
 from netvigil.testbed.censor import StreamPolicy
 from netvigil.testbed.dns_censor import DnsServer
-from netvigil.testbed.middle import Middle
+from netvigil.testbed.loopback.middle import Middle
 from netvigil.testbed.origin import start_origins
 from netvigil.testbed.pki import TestbedPKI
 from netvigil.testbed.policy import dns_policy, stream_policy
-from netvigil.testbed.scenario import Client, Scenario, Site
+from netvigil.testbed.scenarios.scenario import Client, Scenario, Site
 
 TEMP_PREFIX = "netvigil-testbed-"
 HELPER_CLIENT = "helper"

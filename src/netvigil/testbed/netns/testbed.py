@@ -1,11 +1,11 @@
 """Namespace mode: a scenario's network in Linux network namespaces, as root.
 
 Entering a :class:`NamespaceTestbed` builds the network of
-:mod:`netvigil.testbed.netns_layout` (a namespace per client, a router that
+:mod:`netvigil.testbed.netns.layout` (a namespace per client, a router that
 censors, an internet namespace), starts the servers as processes inside their
-namespaces (:mod:`netvigil.testbed.netns_service`), then loads the censor's
-packet rules into the router (:mod:`netvigil.testbed.netns_rules`).  The
-probe runs in the client's namespace (:mod:`netvigil.testbed.netns_probe`):
+namespaces (:mod:`netvigil.testbed.netns.service`), then loads the censor's
+packet rules into the router (:mod:`netvigil.testbed.netns.rules`).  The
+probe runs in the client's namespace (:mod:`netvigil.testbed.netns.probe`):
 no SOCKS middle, no port in the URLs, real ports 80 and 443, and every
 interference happens to its packets on the way.
 
@@ -31,9 +31,9 @@ from types import TracebackType
 from typing import Any, Self
 
 from netvigil.probe.config import ProbeConfig
-from netvigil.testbed.addressing import AddressPlan
 from netvigil.testbed.backend import ClientEndpoints, UnavailableMode
-from netvigil.testbed.netns_commands import (
+from netvigil.testbed.addressing import AddressPlan
+from netvigil.testbed.netns.commands import (
     CommandFailed,
     Service,
     in_namespace,
@@ -41,13 +41,14 @@ from netvigil.testbed.netns_commands import (
     run,
     tool,
 )
-from netvigil.testbed.netns_layout import RESOLVER, Layout
-from netvigil.testbed.netns_probe import measure_in
-from netvigil.testbed.netns_rules import DNS_PORT, iptables_document, tc_batch
-from netvigil.testbed.netns_service import MODULE, RunSpec
-from netvigil.testbed.netns_topology import Topology
+from netvigil.testbed.netns.layout import RESOLVER, Layout
+from netvigil.testbed.netns.probe import measure_in
+from netvigil.testbed.netns.rules import DNS_PORT, iptables_document, tc_batch
+from netvigil.testbed.netns.run import RunSpec
+from netvigil.testbed.netns.service import MODULE
+from netvigil.testbed.netns.topology import Topology
 from netvigil.testbed.pki import TestbedPKI
-from netvigil.testbed.scenario import Scenario, Site
+from netvigil.testbed.scenarios.scenario import Scenario, Site
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The probe, measuring from inside a client's namespace.
 
-``python -m netvigil.testbed.netns_probe NAMESPACE`` (run through ``ip netns
+``python -m netvigil.testbed.netns.probe NAMESPACE`` (run through ``ip netns
 exec``; NAMESPACE only labels the process) reads ``{"url": ..., "config": {ProbeConfig fields}}`` as JSON on standard
 input, runs one ``web_connectivity`` measurement, and writes it as JSON on
 standard output.  A process per measurement: its sockets are born in the
@@ -19,9 +19,9 @@ import orjson
 
 from netvigil.probe.config import ProbeConfig
 from netvigil.probe.web_connectivity import measure
-from netvigil.testbed.netns_commands import in_namespace, python_module, run_async
+from netvigil.testbed.netns.commands import in_namespace, python_module, run_async
 
-MODULE = "netvigil.testbed.netns_probe"
+MODULE = "netvigil.testbed.netns.probe"
 MEASUREMENT_LIMIT = 90.0  # seconds; far beyond the testbed's probe timeouts, only a guard
 
 

@@ -1,4 +1,4 @@
-"""Creating and deleting the namespaces of a :class:`~netvigil.testbed.netns_layout.Layout`.
+"""Creating and deleting the namespaces of a :class:`~netvigil.testbed.netns.layout.Layout`.
 
 Veth pairs are created directly inside the namespaces (``ip -n A link add X
 type veth peer name Y netns B``): no interface ever appears in the machine's
@@ -16,8 +16,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from netvigil.testbed.netns_commands import CommandFailed, in_namespace, run
-from netvigil.testbed.netns_layout import (
+from netvigil.testbed.netns.commands import CommandFailed, in_namespace, run
+from netvigil.testbed.netns.layout import (
     CENSOR_SERVICES,
     CLIENT_NETWORK,
     CLIENT_PREFIX,

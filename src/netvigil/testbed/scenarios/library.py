@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netvigil.testbed.scenario import Scenario
-from netvigil.testbed.scenario_load import load_scenario
+from netvigil.testbed.scenarios.scenario import Scenario
+from netvigil.testbed.scenarios.load import load_scenario
 
-LIBRARY = Path(__file__).resolve().parent / "scenarios"
+LIBRARY = Path(__file__).resolve().parent  # the TOML files sit beside this package's modules
 ALL = "all"  # the whole library, where a scenario name is expected
 
 

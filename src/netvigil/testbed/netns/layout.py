@@ -35,7 +35,7 @@ import os
 from dataclasses import dataclass
 
 from netvigil.testbed.addressing import AddressPlan
-from netvigil.testbed.scenario import Scenario
+from netvigil.testbed.scenarios.scenario import Scenario
 
 NAME_PREFIX = "nv-"
 RESOLVER = "93.184.214.53"  # the public resolver probes are configured with (the censor hijacks it)

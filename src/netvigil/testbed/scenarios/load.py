@@ -1,4 +1,4 @@
-"""Scenario files (TOML) -> :class:`~netvigil.testbed.scenario.Scenario`.
+"""Scenario files (TOML) -> :class:`~netvigil.testbed.scenarios.scenario.Scenario`.
 
 Sections and keys (``*`` required; domain, ip, sni, host and regions take a
 string or a list of strings)::
@@ -65,7 +65,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from netvigil.model.verdict import Technique
-from netvigil.testbed.scenario import (
+from netvigil.testbed.scenarios.scenario import (
     DEFAULT_CLIENT,
     Certificate,
     Client,
@@ -85,7 +85,7 @@ from netvigil.testbed.scenario import (
     TlsAction,
     TlsRule,
 )
-from netvigil.testbed.toml_reader import Document, ScenarioError, Table
+from netvigil.testbed.scenarios.toml_reader import Document, ScenarioError, Table
 
 __all__ = ["ScenarioError", "load_scenario", "parse_scenario"]
 
