@@ -12,6 +12,7 @@ FALSE_POSITIVE_SCOPE = "fp"
 _VAGUE_SCOPE = "vbw"
 _ANY_COUNTRY_SCOPES = frozenset({"isp", "nat"})
 _CURATED_OONI_PREFIXES = ("ooni.", "cl.")
+_SUSPECTED_PREFIX = "cl.susp_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +34,14 @@ class FingerprintMatch:
         people who checked it: ISP- or country-scoped (scope ``isp``/``nat``, or
         expected countries listed), OONI's and Citizen Lab's own (``ooni.*``,
         ``cl.*``) and netvigil's.  Vague blocking words (scope ``vbw``) never
-        are, and neither are false positives.  Censored Planet's product,
-        corporate and unknown signatures are not: their README ranks their
-        false positives above them, and netvigil keeps that order.
+        are, nor are Citizen Lab's *suspected* blocks (``cl.susp_*``, blank
+        pages that Censored Planet lists as false positives), nor false
+        positives.  Censored Planet's product, corporate and unknown
+        signatures are not: their README ranks their false positives above
+        them, and netvigil keeps that order.
         """
-        if self.false_positive or self.scope == _VAGUE_SCOPE:
+        suspected = self.fingerprint_id.startswith(_SUSPECTED_PREFIX)
+        if self.false_positive or self.scope == _VAGUE_SCOPE or suspected:
             return False
         return (
             self.scope in _ANY_COUNTRY_SCOPES
