@@ -43,6 +43,7 @@ class Overlap:
     specific: bool
     false_positives: tuple[str, ...]
     decided_by: str
+    decided_by_specific: bool
     resolution: str
 
     @property
@@ -148,8 +149,8 @@ def _overlap(db: FingerprintDB, name: str, scope: str, body: str | bytes | None,
              headers: list[tuple[str, str]]) -> Overlap | None:
     resolved = db.resolve_http(body, headers)
     false_positives = tuple(m.fingerprint_id for m in resolved.matches + resolved.suppressed if m.false_positive)
-    if not false_positives:
-        return None
+    if not false_positives or all(m.false_positive for m in resolved.matches):
+        return None  # no overlap: no false positive, or no blockpage fingerprint at all
     own = next((m for m in resolved.matches if m.fingerprint_id == name), None)
     decider = resolved.decided_by
     assert decider is not None  # a false positive matched
@@ -160,7 +161,7 @@ def _overlap(db: FingerprintDB, name: str, scope: str, body: str | bytes | None,
     else:
         reason = (f"false positive {decider.fingerprint_id} decides: no specific blockpage matches, "
                   f"and false positives outrank generic signatures (Censored Planet's order)")
-    return Overlap(name, scope, specific, false_positives, decider.fingerprint_id, reason)
+    return Overlap(name, scope, specific, false_positives, decider.fingerprint_id, decider.specific, reason)
 
 
 def overlap_report(overlaps: Sequence[Overlap], checked: int) -> str:
