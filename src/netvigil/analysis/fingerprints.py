@@ -547,6 +547,11 @@ class FingerprintDB:
         return len(self._fingerprints)
 
     @property
+    def fingerprints(self) -> tuple[Fingerprint, ...]:
+        """The fingerprints compiled, in the order given (bad regexes left out)."""
+        return tuple(self._fingerprints)
+
+    @property
     def always_run_regexes(self) -> int:
         """Body regexes without a prefilter literal (each costs a search per body)."""
         return self._body.always_run
