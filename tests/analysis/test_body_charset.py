@@ -51,7 +51,7 @@ def test_decoding(name: str) -> None:
 def test_raw_keeps_one_surrogate_per_undecodable_byte() -> None:
     decoded = decode_body_bytes(b"a\xe2\x82b\xff")
     assert decoded.raw == "a\udce2\udc82b\udcff"
-    assert decoded.text == "a\ufffd\ufffdb\ufffd"
+    assert decoded.text == "a\ufffdb\ufffd"  # as bytes.decode(errors="replace") writes it
 
 
 def test_meta_is_looked_for_only_at_the_start() -> None:
@@ -66,4 +66,6 @@ def test_any_bytes_decode_without_error(body: bytes, charset: str) -> None:
     decoded = decode_body_bytes(body, [("Content-Type", f"text/html; charset={charset}")])
     assert not re.search("[\udc80-\udcff]", decoded.text)  # text is always searchable
     if decoded.raw is not None:
-        assert decoded.raw != decoded.text == re.sub("[\udc80-\udcff]", "\ufffd", decoded.raw)
+        assert re.search("[\udc80-\udcff]", decoded.raw) and "\ufffd" in decoded.text
+        if decoded.encoding in ("utf-8", "cp1251"):  # raw loses no byte (but a cut-off last character)
+            assert body.startswith(decoded.raw.encode(decoded.encoding, "surrogateescape"))

@@ -15,7 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netvigil.analysis.fingerprints import Fingerprint, FingerprintDB, FingerprintMatch, undecodable_byte_pattern
+import re
+
+from netvigil.analysis.fingerprints import (
+    REGEX_FLAGS,
+    Fingerprint,
+    FingerprintDB,
+    FingerprintMatch,
+    lazy_quantifiers,
+    undecodable_byte_pattern,
+)
 from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
 
 
@@ -127,6 +136,27 @@ def test_no_signature_matches_a_utf8_page_for_its_replacement_characters(text: s
     page = text[:at] + "\ufffd\ufffd" + text[at:] + "\ufffd"
     page = page.encode("utf-8", "replace").decode("utf-8")  # only what valid UTF-8 can carry
     assert BINARY.match_http(page.encode() if as_bytes else page, []) == []
+
+
+_LAZY_ATOMS = st.sampled_from(["a", "b", ".", "[ab]", "[]a]", "[^]b]", r"\.", r"\*", "a}", "{x}", "{}", "\udc80",
+                                "[\udc80-\udcff]"])
+_QUANTIFIERS = st.sampled_from(["", "*", "+", "?", "*?", "+?", "??", "*+", "++", "{2}", "{1,3}", "{,2}", "{2}?"])
+_LAZY_REGEXES = st.recursive(
+    st.tuples(_LAZY_ATOMS, _QUANTIFIERS).map("".join),
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=2, max_size=3).map("".join),
+        st.tuples(st.lists(inner, min_size=2, max_size=3).map("|".join), _QUANTIFIERS).map(
+            lambda t: f"(?:{t[0]}){t[1]}"),
+        st.tuples(inner, _QUANTIFIERS).map(lambda t: f"({t[0]}){t[1]}"),
+    ),
+    max_leaves=6)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(pattern=_LAZY_REGEXES, text=st.text(alphabet="ab.*}{x\udc80\n", max_size=12))
+def test_lazy_quantifiers_match_the_same_texts(pattern: str, text: str) -> None:
+    lazy = lazy_quantifiers(pattern)
+    assert (re.search(pattern, text, REGEX_FLAGS) is None) == (re.search(lazy, text, REGEX_FLAGS) is None)
 
 
 # --- the real reference set -----------------------------------------------------

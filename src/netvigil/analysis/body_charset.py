@@ -102,5 +102,9 @@ def _decode(body: bytes, codec: str) -> DecodedBody:
         return DecodedBody(codecs.getincrementaldecoder(codec)("strict").decode(body, final=False), codec)
     except UnicodeDecodeError:
         pass
-    raw = codecs.getincrementaldecoder(codec)("surrogateescape").decode(body, final=False)
-    return DecodedBody(_UNDECODABLE.sub("\ufffd", raw), codec, raw)
+    decoder = codecs.getincrementaldecoder(codec)("surrogateescape")
+    raw = decoder.decode(body, final=False)
+    pending = len(decoder.getstate()[0])
+    # The same bytes decoded with U+FFFD (C speed; a run of bad bytes may become one U+FFFD).
+    text = (body[:-pending] if pending else body).decode(codec, "replace")
+    return DecodedBody(text, codec, raw)

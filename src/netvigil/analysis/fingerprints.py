@@ -187,6 +187,44 @@ def _about_undecodable_bytes(pattern: str) -> bool:
     return _UNDECODABLE_CHARS.search(pattern) is not None
 
 
+def lazy_quantifiers(pattern: str) -> str:
+    """``pattern`` with its greedy quantifiers made lazy: the same texts match, sooner.
+
+    Whether ``search`` finds a match does not depend on greediness, but the
+    time does: ``[bad byte].*[bad byte]`` greedy runs to the end of a 1 MB body
+    and back, lazy stops at the next bad byte.  Used for the patterns about
+    undecodable bytes, which have no literal to prefilter them.  Possessive
+    quantifiers (``*+``) and literal braces stay as they are.
+    """
+    out: list[str] = []
+    in_class = escaped = after_quantifier = False
+    n = 0
+    while n < len(pattern):
+        char = pattern[n]
+        repeat = _COUNTED_REPEAT.match(pattern, n) if char == "{" and not (escaped or in_class) else None
+        token = repeat.group() if repeat else char
+        n += len(token)
+        out.append(token)
+        quantifier = False
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]" or out[-2:-1] == ["["] or out[-3:-1] == ["[", "^"]
+        elif char == "[":
+            in_class = True
+        elif repeat or char in "*+" or (char == "?" and out[-2:-1] != ["("]):
+            quantifier = not after_quantifier  # else it is the lazy or possessive mark of one
+        if quantifier and pattern[n : n + 1] not in ("?", "+"):
+            out.append("?")
+        after_quantifier = quantifier
+    return "".join(out)
+
+
+_COUNTED_REPEAT = re.compile(r"\{(?:\d+(?:,\d*)?|,\d+)\}")
+
+
 # ---------------------------------------------------------------------------
 # Required literals of a regex
 
@@ -472,11 +510,11 @@ class _BodyIndex:
         self._regexes: dict[int, re.Pattern[str]] = {}
         self._always: list[int] = []
         self._anchored: list[_Compiled] = []
-        self._undecodable: list[_Compiled] = []
+        self._undecodable: list[tuple[int, re.Pattern[str]]] = []
         for item in compiled:
             kind = item.fingerprint.pattern_type
             if item.regex is not None and _about_undecodable_bytes(item.fingerprint.pattern):
-                self._undecodable.append(item)
+                self._undecodable.append((item.index, _lazy_regex(item)))
             elif kind == "contains":
                 exact.setdefault(item.fingerprint.pattern, []).append((item.index, True))
             elif kind in ("full", "prefix"):
@@ -509,8 +547,16 @@ class _BodyIndex:
             if _value_matches(item, text):
                 matched.add(item.index)
         if raw is not None:
-            matched.update(item.index for item in self._undecodable if _value_matches(item, raw))
+            matched.update(index for index, regex in self._undecodable if regex.search(raw) is not None)
         return matched
+
+
+def _lazy_regex(item: _Compiled) -> re.Pattern[str]:
+    try:
+        return re.compile(lazy_quantifiers(item.fingerprint.pattern), REGEX_FLAGS)
+    except re.error:  # a construct the rewrite misread: keep the pattern as given
+        assert item.regex is not None
+        return item.regex
 
 
 class FingerprintDB:
