@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from netvigil.analysis.fingerprint_overlaps import Response, example_response, find_overlaps, overlap_report, regex_example
+from netvigil.analysis.fingerprint_overlaps import (
+    Response,
+    example_response,
+    find_overlaps,
+    overlap_report,
+    regex_example,
+)
 from netvigil.analysis.fingerprints import REGEX_FLAGS, Fingerprint, FingerprintDB
 from netvigil.model.body import decode_body, decode_headers
 from netvigil.store import reference_data as rd

@@ -10,12 +10,11 @@ Point URL filter, a Squid error page, and 130 KB news front pages.
 from __future__ import annotations
 
 import gzip
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import re
 
 from netvigil.analysis.fingerprints import (
     REGEX_FLAGS,

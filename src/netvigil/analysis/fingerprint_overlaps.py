@@ -170,8 +170,8 @@ def overlap_report(overlaps: Sequence[Overlap], checked: int) -> str:
     generic = [o for o in overlaps if not o.specific]
     lost = [o for o in specific if not o.blockpage_decides]
     lines = [
-        f"examples checked: {checked}; overlapping a false-positive signature: {len(overlaps)} "
-        f"({len(specific)} specific, {len(generic)} generic)",
+        (f"examples checked: {checked}; overlapping a false-positive signature: {len(overlaps)} "
+         f"({len(specific)} specific, {len(generic)} generic)"),
         f"specific blockpages decided by a false positive: {len(lost)}",
         f"generic signatures a false positive shadows: {sum(not o.blockpage_decides for o in generic)}",
     ]

@@ -19,10 +19,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-from importlib import resources
 import os
+import re
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 from netvigil.analysis.fingerprints import Fingerprint, FingerprintDB, undecodable_byte_pattern
