@@ -650,6 +650,7 @@ class FingerprintDB:
         )
 
     def _resolve(self, body: str | bytes | None, headers: Iterable[tuple[str, str]]) -> tuple[list[int], list[int]]:
+        """Indices of the matches in precedence order, and of the false positives suppressed."""
         headers = headers if isinstance(headers, (list, tuple)) else list(headers)
         text, raw = _body_text(body, headers)
         found = sorted(self._headers.matches(headers) | self._body.matches(text, raw))
