@@ -5,7 +5,10 @@ generates 2,000 HTML bodies of 1-100 KB; every 100th carries real blockpage
 text, taken from the loaded fingerprints at run time (never stored in the
 repository).  Prints build time, throughput of ``FingerprintDB.match_http``
 and its speed-up over a naive loop that runs every body pattern as a regex.
-Prints figures only.
+Then matches 20,000 synthetic response header sets (a Location on a third of
+them; every 100th carries a real header fingerprint value) and prints header
+sets per second, and matches 200 of the bodies as ``bytes`` (half of them
+with windows-1251 text, so not UTF-8).  Prints figures only.
 
 Run: ``cd /work/main && PYTHONPATH=src .venv/bin/python bench/bench_fingerprints.py``
 """
@@ -28,6 +31,7 @@ BODIES = 2_000
 NAIVE_SAMPLE = 100
 BLOCKPAGE_EVERY = 100  # every 100th body carries real blockpage text
 SEED = 20250527
+HEADER_SETS = 20_000
 
 _WORDS = (
     "the news of today page content article section div span class item link menu home contact "
@@ -65,6 +69,35 @@ def synthetic_bodies(rng: random.Random, blockpage_texts: list[str]) -> list[str
         parts.append("</body></html>")
         bodies.append("".join(parts))
     return bodies
+
+
+def synthetic_headers(rng: random.Random, db_values: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Typical response headers; every 100th set carries one real fingerprinted header value."""
+    sets = []
+    for n in range(HEADER_SETS):
+        headers = [
+            ("Date", "Thu, 03 Dec 2026 12:00:00 GMT"),
+            ("Content-Type", "text/html; charset=UTF-8"),
+            ("Server", rng.choice(("nginx", "Apache/2.4.57 (Debian)", "cloudflare", "Microsoft-IIS/10.0"))),
+            ("Set-Cookie", f"session={rng.getrandbits(64):016x}; Path=/; HttpOnly"),
+            ("Cache-Control", "max-age=600"),
+        ]
+        if n % 3 == 0:
+            path = "/".join(rng.choices(_WORDS, k=rng.randint(1, 5)))
+            headers.append(("Location", f"https://www.{rng.choice(_WORDS)}.example/{path}?id={n}"))
+        if n % BLOCKPAGE_EVERY == 0:
+            headers.append(db_values[(n // BLOCKPAGE_EVERY) % len(db_values)])
+        sets.append(headers)
+    return sets
+
+
+def header_values(fingerprints: list[Fingerprint]) -> list[tuple[str, str]]:
+    """(header name, value) pairs that literal header fingerprints match."""
+    return [
+        (fp.location.removeprefix("header."), fp.pattern)
+        for fp in fingerprints
+        if fp.location.startswith("header.") and fp.pattern_type in ("full", "prefix", "contains")
+    ]
 
 
 def naive_regexes(fingerprints: list[Fingerprint]) -> list[re.Pattern[str]]:
@@ -117,6 +150,28 @@ def main() -> None:
         f"match_http ({NAIVE_SAMPLE}):       {db_sample_seconds * 1000:8.1f} ms ({db_matched} with a match)"
     )
     print(f"speed-up over naive:    {naive_seconds / db_sample_seconds:8.1f}x")
+
+    everything = load_ooni_fingerprints(
+        shared_data_dir() / "ooni-blocking-fingerprints/fingerprints_dns.csv",
+        shared_data_dir() / "ooni-blocking-fingerprints/fingerprints_http.csv",
+    )
+    header_sets = synthetic_headers(rng, header_values(everything))
+    started = time.perf_counter()
+    header_matched = sum(1 for headers in header_sets if db.match_http(None, headers))
+    header_seconds = time.perf_counter() - started
+    header_patterns = sum(1 for fp in everything if fp.location.startswith("header."))
+    print(f"header patterns: {header_patterns}; header sets: {len(header_sets)}, {header_matched} with a match")
+    print(f"match_http (headers):   {len(header_sets) / header_seconds:8.0f} header sets/s")
+
+    legacy = "<p>Доступ к ресурсу ограничен</p>".encode("cp1251")
+    byte_bodies = [body.encode() if n % 2 else legacy + body.encode() for n, body in enumerate(bodies[:200])]
+    started = time.perf_counter()
+    for body in byte_bodies:
+        db.match_http(body, [("Content-Type", "text/html")])
+    byte_seconds = time.perf_counter() - started
+    byte_mb = sum(len(b) for b in byte_bodies) / 1e6
+    print(f"match_http (bytes, half windows-1251): {len(byte_bodies) / byte_seconds:8.0f} bodies/s  "
+          f"{byte_mb / byte_seconds:6.1f} MB/s")
 
 
 if __name__ == "__main__":

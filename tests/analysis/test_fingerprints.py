@@ -134,11 +134,12 @@ def test_header_pattern_does_not_match_body_and_vice_versa() -> None:
 # --- ordering, duplicates, DNS, version --------------------------------------
 
 
-def test_false_positives_come_first_then_blockpages_in_given_order() -> None:
+def test_false_positives_come_first_then_generic_blockpages_in_given_order() -> None:
+    # Generic blockpages (issue 16: a specific one outranks false positives, see test_precedence.py).
     db = FingerprintDB(
         [
-            fp("block_2", "blocked"),
-            fp("block_1", "Access", "prefix"),
+            fp("block_2", "blocked", scope="vbw", source="censoredplanet"),
+            fp("block_1", "Access", "prefix", scope="prod", source="censoredplanet"),
             fp("cf", "Ray ID:", scope="fp"),
             fp("hdr_fp", "cloudflare", "full", "header.server", scope="fp"),
         ]

@@ -13,12 +13,34 @@ compiled once:
   if any, get a second automaton run over the case-folded body);
 * a regex runs only when the automaton saw its required literal (a regex with
   no safe literal goes into a short "always run" list);
-* header patterns are few and are indexed by lower-cased header name;
+* header patterns (about 400, nearly all on ``Location``) go into one more
+  automaton, run once over all fingerprinted header values of a response;
+  each hit is confirmed with the pattern's exact test on that one header;
 * DNS patterns are exact answers in a dict.
 
 Only the first :data:`MAX_BODY_SCAN` bytes (or characters, for ``str``
 bodies) of a body are scanned: blockpages are small, and a cap keeps a 50 MB
-download from costing more than a blockpage check is worth.
+download from costing more than a blockpage check is worth.  A ``bytes`` body
+is decoded as :mod:`netvigil.analysis.body_charset` explains (UTF-8, else the
+declared charset); patterns about bytes that are not valid text (see
+:func:`undecodable_byte_pattern`) run only on bodies that have such bytes.
+
+Precedence (:meth:`FingerprintDB.match_http`), most decisive first:
+
+1. *specific* blockpage fingerprints, which name who blocks: ISP- or
+   country-scoped ones (scope ``isp``/``nat`` or expected countries listed),
+   OONI's and Citizen Lab's own (``ooni.*``, ``cl.*``) and netvigil's
+   (``nv.*``), except vague blocking words (scope ``vbw``);
+2. false-positive signatures (CDN challenges, parking and error pages);
+3. *generic* blockpage fingerprints: every other one (Censored Planet's
+   product, corporate, unknown and general signatures, vague words).
+
+A false-positive signature suppresses only generic matches: when a specific
+fingerprint matches, the false positives that also match are left out (see
+:meth:`FingerprintDB.resolve_http`).  Censored Planet's own order (false
+positives before every blockpage) holds among their signatures, but some of
+their false positives are single words ("redirect", "Coming soon") that real
+ISP blockpages contain, and a missed block loses the evidence people need.
 
 Regexes are compiled with ``re.DOTALL`` because Censored Planet's own matcher
 does so (their signatures span lines of HTML).  This module does no file I/O;
@@ -27,6 +49,7 @@ does so (their signatures span lines of HTML).  This module does no file I/O;
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import ipaddress
 import json
@@ -39,6 +62,7 @@ from typing import Any
 
 import ahocorasick_rs
 
+from netvigil.analysis.body_charset import UNDECODABLE_BYTES, decode_body_bytes
 from netvigil.model.fingerprint import FALSE_POSITIVE_SCOPE as _FALSE_POSITIVE_SCOPE
 from netvigil.model.fingerprint import FingerprintMatch
 
@@ -108,6 +132,97 @@ def _match_of(fp: Fingerprint) -> FingerprintMatch:
     return FingerprintMatch(
         fp.fingerprint_id, fp.source, fp.scope, fp.location, fp.countries, fp.false_positive
     )
+
+
+# ---------------------------------------------------------------------------
+# Patterns about undecodable bytes
+
+REPLACEMENT_CHARACTER = "\ufffd"
+_UNDECODABLE_CLASS = f"[{UNDECODABLE_BYTES}]"
+_UNDECODABLE_CHARS = re.compile(_UNDECODABLE_CLASS)
+
+
+def undecodable_byte_pattern(pattern: str, pattern_type: str) -> tuple[str, str]:
+    r"""A reference pattern with each U+FFFD read as "a byte that is not valid text".
+
+    Censored Planet's signatures were written against bodies that their Go
+    probes had stored as JSON strings, and Go's encoder writes U+FFFD for every
+    byte that is not valid UTF-8.  So ``x_\ufffd\x1a``, whose pattern is
+    ``\ufffd.*\ufffd``, means "a body with at least two undecodable bytes" (a
+    binary response), not "a page that shows two replacement characters": an
+    ordinary UTF-8 page may contain U+FFFD and is not binary.  Here each U+FFFD
+    becomes a class of the lone surrogates that
+    :mod:`netvigil.analysis.body_charset` keeps for undecodable bytes; a
+    literal pattern holding U+FFFD becomes the equivalent regex.  Patterns
+    without U+FFFD come back unchanged.
+    """
+    if REPLACEMENT_CHARACTER not in pattern:
+        return pattern, pattern_type
+    if pattern_type != "regexp":
+        body = _UNDECODABLE_CLASS.join(re.escape(part) for part in pattern.split(REPLACEMENT_CHARACTER))
+        anchored = {"full": f"\\A(?:{body})\\Z", "prefix": f"\\A(?:{body})"}
+        return anchored.get(pattern_type, body), "regexp"
+    out: list[str] = []
+    in_class = escaped = False
+    for char in pattern:
+        if char == REPLACEMENT_CHARACTER:
+            if escaped:  # a backslash before U+FFFD escapes the same character
+                out.pop()
+                escaped = False
+            out.append(UNDECODABLE_BYTES if in_class else _UNDECODABLE_CLASS)
+            continue
+        out.append(char)
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class and out[-2:-1] != ["["]:
+            in_class = False
+    return "".join(out), "regexp"
+
+
+def _about_undecodable_bytes(pattern: str) -> bool:
+    return _UNDECODABLE_CHARS.search(pattern) is not None
+
+
+def lazy_quantifiers(pattern: str) -> str:
+    """``pattern`` with its greedy quantifiers made lazy: the same texts match, sooner.
+
+    Whether ``search`` finds a match does not depend on greediness, but the
+    time does: ``[bad byte].*[bad byte]`` greedy runs to the end of a 1 MB body
+    and back, lazy stops at the next bad byte.  Used for the patterns about
+    undecodable bytes, which have no literal to prefilter them.  Possessive
+    quantifiers (``*+``) and literal braces stay as they are.
+    """
+    out: list[str] = []
+    in_class = escaped = after_quantifier = False
+    n = 0
+    while n < len(pattern):
+        char = pattern[n]
+        repeat = _COUNTED_REPEAT.match(pattern, n) if char == "{" and not (escaped or in_class) else None
+        token = repeat.group() if repeat else char
+        n += len(token)
+        out.append(token)
+        quantifier = False
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]" or out[-2:-1] == ["["] or out[-3:-1] == ["[", "^"]
+        elif char == "[":
+            in_class = True
+        elif repeat or char in "*+" or (char == "?" and out[-2:-1] != ["("]):
+            quantifier = not after_quantifier  # else it is the lazy or possessive mark of one
+        if quantifier and pattern[n : n + 1] not in ("?", "+"):
+            out.append("?")
+        after_quantifier = quantifier
+    return "".join(out)
+
+
+_COUNTED_REPEAT = re.compile(r"\{(?:\d+(?:,\d*)?|,\d+)\}")
 
 
 # ---------------------------------------------------------------------------
@@ -229,21 +344,104 @@ class _Compiled:
 
 
 class _HeaderIndex:
-    """Header patterns by lower-cased header name; a few hundred, checked directly."""
+    """Header patterns of all header names in one automaton, run once per response.
+
+    The fingerprinted header values of a response are joined into one text,
+    each value preceded and followed by NUL: ``\\0v1\\0v2\\0``.  A ``contains``
+    pattern is searched as itself, a ``prefix`` as NUL + pattern, a ``full`` as
+    NUL + pattern + NUL, a regex by its required literal.  The automaton only
+    proposes (fingerprint, header) pairs: each is confirmed by the pattern's
+    exact test on that header's own name and value, so a NUL inside a value
+    cannot make a match, and the results are those of checking every pattern
+    against every header.  Regexes without a case-sensitive literal are run on
+    every header of their name.
+    """
 
     def __init__(self, compiled: Iterable[_Compiled]) -> None:
-        self._by_name: dict[str, list[_Compiled]] = {}
+        literals: dict[str, list[_Compiled]] = {}
+        self._always: dict[str, list[_Compiled]] = {}
+        names: set[str] = set()
         for item in compiled:
-            name = item.fingerprint.location.removeprefix("header.")
-            self._by_name.setdefault(name, []).append(item)
+            names.add(_header_name(item))
+            searched = _header_literals(item)
+            for literal in searched:
+                literals.setdefault(literal, []).append(item)
+            if not searched:
+                self._always.setdefault(_header_name(item), []).append(item)
+        self._names = frozenset(names)
+        self._actions = list(literals.values())
+        self._automaton = (
+            ahocorasick_rs.AhoCorasick(list(literals), implementation=ahocorasick_rs.Implementation.DFA)
+            if literals else None)
 
     def matches(self, headers: Iterable[tuple[str, str]]) -> set[int]:
+        wanted = [(name.lower(), value) for name, value in headers if name.lower() in self._names]
+        if not wanted:
+            return set()
         found: set[int] = set()
-        for name, value in headers:
-            for item in self._by_name.get(name.lower(), ()):
+        if self._automaton is not None:
+            starts, text = _joined(value for _name, value in wanted)
+            for key, start, _end in _find(self._automaton, text):
+                segment = bisect.bisect_right(starts, start) - 1
+                name, value = wanted[segment]
+                for item in self._actions[key]:
+                    if item.index not in found and _header_name(item) == name and _value_matches(item, value):
+                        found.add(item.index)
+        for name, value in wanted:
+            for item in self._always.get(name, ()):
                 if _value_matches(item, value):
                     found.add(item.index)
         return found
+
+
+_NUL = "\x00"
+
+
+def _header_name(item: _Compiled) -> str:
+    return item.fingerprint.location.removeprefix("header.")
+
+
+def _header_literals(item: _Compiled) -> tuple[str, ...]:
+    """What the header automaton searches for a pattern; empty: test every header."""
+    kind, pattern = item.fingerprint.pattern_type, item.fingerprint.pattern
+    if kind == "contains":
+        return (pattern,)
+    if kind == "prefix":
+        return (_NUL + pattern,)
+    if kind == "full":
+        return (_NUL + pattern + _NUL,)
+    triggers = required_literals(pattern)
+    if triggers is None or any(ignore_case for _literal, ignore_case in triggers):
+        return ()
+    return tuple(sorted(literal for literal, _ignore_case in triggers))
+
+
+def _joined(values: Iterable[str]) -> tuple[list[int], str]:
+    """Header values as one NUL-separated text, and where each segment (its NUL) starts."""
+    starts: list[int] = []
+    parts: list[str] = []
+    offset = 0
+    for value in values:
+        starts.append(offset)
+        parts.append(_NUL + value)
+        offset += len(value) + 1
+    parts.append(_NUL)
+    return starts, "".join(parts)
+
+
+def _find(automaton: ahocorasick_rs.AhoCorasick, text: str) -> list[tuple[int, int, int]]:
+    """Overlapping hits; lone surrogates (not UTF-8, so not searchable) count as U+FFFD."""
+    try:
+        return automaton.find_matches_as_indexes(text, overlapping=True)
+    except UnicodeEncodeError:
+        return automaton.find_matches_as_indexes(_without_surrogates(text), overlapping=True)
+
+
+def _without_surrogates(text: str) -> str:
+    return _SURROGATES.sub(REPLACEMENT_CHARACTER, text)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _value_matches(item: _Compiled, value: str) -> bool:
@@ -264,9 +462,9 @@ class _Automaton:
     finding the literal is the match (a ``contains`` pattern), ``False`` when
     it only makes a regex worth running.  Literals shorter than
     :data:`_SHORT_LITERAL` are tested with ``in`` instead: they can occur at
-    almost every position (the Censored Planet pattern ``\ufffd.*\ufffd``
-    hits 400,000 times in a 1 MiB binary body), and each automaton hit costs
-    a Python-level step while ``in`` stays in C.
+    almost every position (a one-character literal can hit 400,000 times in
+    a 1 MiB binary body), and each automaton hit costs a Python-level step
+    while ``in`` stays in C.
     """
 
     def __init__(self, literals: dict[str, list[tuple[int, bool]]]) -> None:
@@ -292,7 +490,7 @@ class _Automaton:
         """One linear pass: record direct matches and regex candidates."""
         keys = {key for literal, key in self._short if literal in text}
         if self._automaton is not None:
-            found = self._automaton.find_matches_as_indexes(text, overlapping=True)
+            found = _find(self._automaton, text)
             keys.update(self._automaton_keys[index] for index, _start, _end in found)
         for key in keys:
             for index, is_match in self._actions[key]:
@@ -300,7 +498,11 @@ class _Automaton:
 
 
 class _BodyIndex:
-    """Body patterns: literals and regex prefilters in automata, the rest in lists."""
+    """Body patterns: literals and regex prefilters in automata, the rest in lists.
+
+    Patterns about undecodable bytes are kept apart: they run, on the body
+    with its undecodable bytes kept, only when there are such bytes.
+    """
 
     def __init__(self, compiled: Iterable[_Compiled]) -> None:
         exact: dict[str, list[tuple[int, bool]]] = {}
@@ -308,9 +510,12 @@ class _BodyIndex:
         self._regexes: dict[int, re.Pattern[str]] = {}
         self._always: list[int] = []
         self._anchored: list[_Compiled] = []
+        self._undecodable: list[tuple[int, re.Pattern[str]]] = []
         for item in compiled:
             kind = item.fingerprint.pattern_type
-            if kind == "contains":
+            if item.regex is not None and _about_undecodable_bytes(item.fingerprint.pattern):
+                self._undecodable.append((item.index, _lazy_regex(item)))
+            elif kind == "contains":
                 exact.setdefault(item.fingerprint.pattern, []).append((item.index, True))
             elif kind in ("full", "prefix"):
                 self._anchored.append(item)
@@ -328,7 +533,8 @@ class _BodyIndex:
     def always_run(self) -> int:
         return len(self._always)
 
-    def matches(self, text: str) -> set[int]:
+    def matches(self, text: str, raw: str | None = None) -> set[int]:
+        """Fingerprints matching ``text``; ``raw`` is the body with undecodable bytes kept."""
         matched: set[int] = set()
         candidates: set[int] = set(self._always)
         self._exact.scan(text, matched, candidates)
@@ -340,7 +546,17 @@ class _BodyIndex:
         for item in self._anchored:
             if _value_matches(item, text):
                 matched.add(item.index)
+        if raw is not None:
+            matched.update(index for index, regex in self._undecodable if regex.search(raw) is not None)
         return matched
+
+
+def _lazy_regex(item: _Compiled) -> re.Pattern[str]:
+    try:
+        return re.compile(lazy_quantifiers(item.fingerprint.pattern), REGEX_FLAGS)
+    except re.error:  # a construct the rewrite misread: keep the pattern as given
+        assert item.regex is not None
+        return item.regex
 
 
 class FingerprintDB:
@@ -358,6 +574,7 @@ class FingerprintDB:
         compiled = self._compile(fingerprints)
         self._fingerprints = [item.fingerprint for item in compiled]
         self._matches = [_match_of(fp) for fp in self._fingerprints]
+        self._tiers = [precedence_tier(match) for match in self._matches]
         self.version = _version(self._fingerprints)
         self._dns: dict[str, int] = {}
         for item in compiled:
@@ -374,6 +591,11 @@ class FingerprintDB:
     @property
     def size(self) -> int:
         return len(self._fingerprints)
+
+    @property
+    def fingerprints(self) -> tuple[Fingerprint, ...]:
+        """The fingerprints compiled, in the order given (bad regexes left out)."""
+        return tuple(self._fingerprints)
 
     @property
     def always_run_regexes(self) -> int:
@@ -406,26 +628,70 @@ class FingerprintDB:
     def match_http(
         self, body: str | bytes | None, headers: Iterable[tuple[str, str]] = ()
     ) -> list[FingerprintMatch]:
-        """All fingerprints matching a response: false positives first, then blockpages.
+        """The fingerprints that count for a response, the deciding one first.
 
-        False positives come first because, as in Censored Planet's matcher,
-        they take precedence: a page recognised as a CDN challenge is not a
-        blockpage even if it also contains a blocking word.  Within each group
-        the order is the order the fingerprints were given in.  ``bytes``
-        bodies are decoded as UTF-8 with replacement characters.
+        The order is the precedence in the module docstring: specific
+        blockpages, then false positives, then generic blockpages; within each
+        tier, the order the fingerprints were given in.  False positives are
+        left out when a specific blockpage matches too (they are in
+        :meth:`resolve_http`'s ``suppressed``).  A ``bytes`` body is decoded by
+        :func:`netvigil.analysis.body_charset.decode_body_bytes`, using the
+        ``Content-Type`` among ``headers``.
         """
-        found = self._headers.matches(headers) | self._body.matches(_body_text(body))
-        ordered = sorted(found, key=lambda i: (not self._fingerprints[i].false_positive, i))
+        ordered, _suppressed = self._resolve(body, headers)
         return list(dict.fromkeys(self._matches[i] for i in ordered))
 
+    def resolve_http(self, body: str | bytes | None, headers: Iterable[tuple[str, str]] = ()) -> HTTPResolution:
+        """:meth:`match_http` with the false positives a specific blockpage overruled."""
+        ordered, suppressed = self._resolve(body, headers)
+        return HTTPResolution(
+            tuple(dict.fromkeys(self._matches[i] for i in ordered)),
+            tuple(dict.fromkeys(self._matches[i] for i in suppressed)),
+        )
 
-def _body_text(body: str | bytes | None) -> str:
-    """The scanned part of a body: at most MAX_BODY_SCAN, decoded leniently."""
+    def _resolve(self, body: str | bytes | None, headers: Iterable[tuple[str, str]]) -> tuple[list[int], list[int]]:
+        """Indices of the matches in precedence order, and of the false positives suppressed."""
+        headers = headers if isinstance(headers, (list, tuple)) else list(headers)
+        text, raw = _body_text(body, headers)
+        found = sorted(self._headers.matches(headers) | self._body.matches(text, raw))
+        tiers = self._tiers
+        if any(tiers[i] == _SPECIFIC for i in found):
+            kept = [i for i in found if tiers[i] != _FALSE_POSITIVE]
+            return sorted(kept, key=tiers.__getitem__), [i for i in found if tiers[i] == _FALSE_POSITIVE]
+        return sorted(found, key=tiers.__getitem__), []
+
+
+@dataclass(frozen=True, slots=True)
+class HTTPResolution:
+    """What matched a response: ``matches`` as :meth:`FingerprintDB.match_http` returns them,
+    ``suppressed`` the false-positive signatures that matched but a specific blockpage overruled."""
+
+    matches: tuple[FingerprintMatch, ...]
+    suppressed: tuple[FingerprintMatch, ...]
+
+    @property
+    def decided_by(self) -> FingerprintMatch | None:
+        return self.matches[0] if self.matches else None
+
+
+_SPECIFIC, _FALSE_POSITIVE, _GENERIC = 0, 1, 2
+
+
+def precedence_tier(match: FingerprintMatch) -> int:
+    """0 for a specific blockpage, 1 for a false positive, 2 for a generic blockpage."""
+    if match.false_positive:
+        return _FALSE_POSITIVE
+    return _SPECIFIC if match.specific else _GENERIC
+
+
+def _body_text(body: str | bytes | None, headers: Sequence[tuple[str, str]]) -> tuple[str, str | None]:
+    """The scanned part of a body as text, and as raw text when it has undecodable bytes."""
     if body is None:
-        return ""
+        return "", None
     if isinstance(body, bytes):
-        return body[:MAX_BODY_SCAN].decode("utf-8", errors="replace")
-    return body[:MAX_BODY_SCAN]
+        decoded = decode_body_bytes(body[:MAX_BODY_SCAN], headers)
+        return decoded.text, decoded.raw
+    return body[:MAX_BODY_SCAN], None
 
 
 def _normalise_answer(answer: str) -> str:
@@ -440,4 +706,4 @@ def _normalise_answer(answer: str) -> str:
 def _version(fingerprints: Iterable[Fingerprint]) -> str:
     """A 12-hex-digit digest that does not depend on the fingerprints' order."""
     rows = sorted(json.dumps(astuple(fp), ensure_ascii=False) for fp in fingerprints)
-    return hashlib.sha256("\n".join(rows).encode("utf-8")).hexdigest()[:12]
+    return hashlib.sha256("\n".join(rows).encode("utf-8", "surrogatepass")).hexdigest()[:12]

@@ -82,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     scenarios.add_argument("--dir", type=Path, default=None,
                            help="folder of scenario folders (default: the QA corpus in the shared data)")
     scenarios.set_defaults(run=_eval_scenarios)
+    targets.add_parser("fingerprints", help="False-positive signatures against every blockpage fingerprint's "
+                       "example: overlaps and who decides them.").set_defaults(run=_eval_fingerprints)
     add_eval_outages_parser(targets)
     add_detect_parsers(commands, with_eval=False)
     add_probe_parser(commands)
@@ -282,3 +284,12 @@ def _progress(label: str) -> Iterator[Callable[[int], None]]:
                   _RateColumn(), TimeElapsedColumn(), console=_err, transient=True) as bar:
         task = bar.add_task(label, total=None)
         yield lambda n: bar.advance(task, n)
+
+
+def _eval_fingerprints(args: argparse.Namespace) -> int:
+    from netvigil.analysis.fingerprint_overlaps import find_overlaps, overlap_report
+
+    db = _fingerprints(args)
+    overlaps, checked = find_overlaps(db, db.fingerprints)
+    print(overlap_report(overlaps, checked))
+    return 1 if any(o.specific and not o.blockpage_decides for o in overlaps) else 0

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 FALSE_POSITIVE_SCOPE = "fp"
 _VAGUE_SCOPE = "vbw"
 _ANY_COUNTRY_SCOPES = frozenset({"isp", "nat"})
+_CURATED_OONI_PREFIXES = ("ooni.", "cl.")
+_SUSPECTED_PREFIX = "cl.susp_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +25,30 @@ class FingerprintMatch:
     location: str
     countries: tuple[str, ...]
     false_positive: bool
+
+    @property
+    def specific(self) -> bool:
+        """Whether this is a blockpage fingerprint that no false-positive signature may overrule.
+
+        Specific means it names who blocks or was curated as a blockpage by
+        people who checked it: ISP- or country-scoped (scope ``isp``/``nat``, or
+        expected countries listed), OONI's and Citizen Lab's own (``ooni.*``,
+        ``cl.*``) and netvigil's.  Vague blocking words (scope ``vbw``) never
+        are, nor are Citizen Lab's *suspected* blocks (``cl.susp_*``, blank
+        pages that Censored Planet lists as false positives), nor false
+        positives.  Censored Planet's product, corporate and unknown
+        signatures are not: their README ranks their false positives above
+        them, and netvigil keeps that order.
+        """
+        suspected = self.fingerprint_id.startswith(_SUSPECTED_PREFIX)
+        if self.false_positive or self.scope == _VAGUE_SCOPE or suspected:
+            return False
+        return (
+            self.scope in _ANY_COUNTRY_SCOPES
+            or bool(self.countries)
+            or self.source == "netvigil"
+            or (self.source == "ooni" and self.fingerprint_id.startswith(_CURATED_OONI_PREFIXES))
+        )
 
     def confirms_blocking(self, probe_cc: str) -> bool:
         """Whether this match alone confirms blocking for a probe in ``probe_cc``.

@@ -6,18 +6,26 @@ run time from a shared data directory laid out as upstream publishes them.
 Reading is forgiving on purpose: a malformed row or a bad regex in upstream
 data is skipped and reported in ``FingerprintDB.skipped``, because one broken
 pattern must not take the whole analysis down with it.
+
+Each pattern is loaded as the text its source means.  The files are UTF-8,
+read strictly: a row with bytes that are not UTF-8 is skipped and reported,
+never patched with U+FFFD (that would invent a pattern).  The U+FFFD that
+upstream patterns do contain is Go's stand-in for an undecodable byte, and is
+loaded as such (:func:`netvigil.analysis.fingerprints.undecodable_byte_pattern`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
-from importlib import resources
 import os
+import re
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
-from netvigil.analysis.fingerprints import Fingerprint, FingerprintDB
+from netvigil.analysis.fingerprints import Fingerprint, FingerprintDB, undecodable_byte_pattern
 
 OONI_DNS_CSV = "fingerprints_dns.csv"
 OONI_HTTP_CSV = "fingerprints_http.csv"
@@ -136,14 +144,23 @@ def _locate(default_folder: Path, name: str) -> Path | None:
 
 def _read_ooni_csv(path: Path, skipped: list[str]) -> list[Fingerprint]:
     fingerprints = []
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            try:
-                fingerprints.append(_ooni_fingerprint(row))
-            except ValueError as exc:
-                skipped.append(f"{path.name}:{reader.line_num}: {exc}")
+    reader = csv.DictReader(io.StringIO(_read_utf8(path), newline=""))
+    for row in reader:
+        try:
+            if any(_NOT_UTF8.search(value) for value in row.values() if isinstance(value, str)):
+                raise ValueError("not valid UTF-8")
+            fingerprints.append(_ooni_fingerprint(row))
+        except ValueError as exc:
+            skipped.append(f"{path.name}:{reader.line_num}: {exc}")
     return fingerprints
+
+
+def _read_utf8(path: Path) -> str:
+    """The file's text; bytes that are not UTF-8 stay visible as lone surrogates."""
+    return path.read_bytes().decode("utf-8-sig", errors="surrogateescape")
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def _ooni_fingerprint(row: dict[str | None, str | None]) -> Fingerprint:
@@ -151,13 +168,14 @@ def _ooni_fingerprint(row: dict[str | None, str | None]) -> Fingerprint:
     if None in row:
         raise ValueError("more fields than the header has")
     scope = _required(row, "scope").lower()
+    pattern, pattern_type = undecodable_byte_pattern(row.get("pattern") or "", _required(row, "pattern_type").lower())
     return Fingerprint(
         fingerprint_id=_required(row, "name"),
         source="ooni",
         scope=scope,
         location=_required(row, "location_found").lower(),
-        pattern_type=_required(row, "pattern_type").lower(),
-        pattern=row.get("pattern") or "",
+        pattern_type=pattern_type,
+        pattern=pattern,
         countries=tuple(
             c.strip().upper() for c in (row.get("expected_countries") or "").split(",") if c.strip()
         ),
@@ -183,14 +201,15 @@ def _read_cp_false_positives(path: Path, skipped: list[str]) -> list[Fingerprint
 def _read_cp_jsonl(path: Path, false_positive: bool, skipped: list[str]) -> list[Fingerprint]:
     """One ``{"fingerprint": id, "pattern": regex}`` object per non-blank line."""
     fingerprints = []
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                fingerprints.append(_cp_fingerprint(json.loads(line), false_positive))
-            except (ValueError, TypeError) as exc:  # ValueError includes json.JSONDecodeError
-                skipped.append(f"{path.name}:{line_no}: {exc}")
+    for line_no, line in enumerate(_read_utf8(path).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            if _NOT_UTF8.search(line):
+                raise ValueError("not valid UTF-8")
+            fingerprints.append(_cp_fingerprint(json.loads(line), false_positive))
+        except (ValueError, TypeError) as exc:  # ValueError includes json.JSONDecodeError
+            skipped.append(f"{path.name}:{line_no}: {exc}")
     return fingerprints
 
 
@@ -201,12 +220,13 @@ def _cp_fingerprint(record: object, false_positive: bool) -> Fingerprint:
     if not isinstance(fingerprint_id, str) or not fingerprint_id or not isinstance(pattern, str):
         raise TypeError("needs string 'fingerprint' and 'pattern'")
     prefix = "_".join(fingerprint_id.split("_", 2)[:2])
+    pattern, pattern_type = undecodable_byte_pattern(pattern, "regexp")
     return Fingerprint(
         fingerprint_id=fingerprint_id,
         source="censoredplanet",
         scope="fp" if false_positive else _CP_SCOPES.get(prefix, "unk"),
         location="body",
-        pattern_type="regexp",
+        pattern_type=pattern_type,
         pattern=pattern,
         false_positive=false_positive,
     )
