@@ -1,0 +1,78 @@
+"""dnscheck, stunreachability and urlgetter -> verdicts (pure).
+
+urlgetter's steps are judged like any endpoint (``step_chain``).  dnscheck asks
+whether a resolver (DoH, DoT, UDP) answers: one endpoint answering is enough for
+``ok``; all failing is judged per endpoint, the first blocked one explaining the
+measurement.  stunreachability's single exchange is blocked only when the STUN
+server's name resolved (the probe was online) and the binding request then went
+unanswered.
+"""
+
+from __future__ import annotations
+
+from netvigil.analysis.im import summarize_endpoints
+from netvigil.analysis.nettest_rules import ruling
+from netvigil.analysis.rules import Hop
+from netvigil.analysis.step_chain import Judgement, failure_technique, is_probe_side, judge_endpoints, no_data
+from netvigil.model.experimental import DNSCheckKeys, StunKeys
+from netvigil.model.steps import Steps
+from netvigil.model.verdict import Layer, Outcome, Technique, Verdict
+
+
+def analyze_urlgetter(steps: Steps) -> Judgement:
+    if steps.empty:
+        if steps.failure is not None:
+            v = ruling("urlgetter.input_unusable").verdict(
+                Technique.UNKNOWN, at=Hop("", 0), failure=steps.failure, failed_operation=steps.failed_operation)
+            return Judgement((v,), v)
+        return no_data("urlgetter recorded no network step")
+    verdicts = judge_endpoints(steps)
+    return Judgement(tuple(verdicts), summarize_endpoints(verdicts))
+
+
+def analyze_dnscheck(keys: DNSCheckKeys) -> Judgement:
+    at = Hop(keys.domain, 0)
+    if keys.bootstrap_failure is not None and not keys.lookups:
+        v = ruling("dnscheck.bootstrap_failed").verdict(failure_technique(Layer.DNS, keys.bootstrap_failure), at=at,
+                                                        failure=keys.bootstrap_failure)
+        return Judgement((v,), v)
+    if not keys.lookups:
+        return no_data("dnscheck recorded no lookup", domain=keys.domain)
+    verdicts: list[Verdict] = []
+    answered = []
+    for endpoint, steps in sorted(keys.lookups.items()):
+        found = judge_endpoints(steps) if not steps.empty else []
+        if steps.failure is None and any(a for q in steps.queries for a in q.answers):
+            answered.append(endpoint)
+        verdicts.extend(_tagged(v, endpoint) for v in found)
+    if answered:
+        v = ruling("dnscheck.resolver_works").verdict(Technique.OK, at=at, endpoints=len(keys.lookups),
+                                                      answered=answered)
+        return Judgement(tuple(verdicts), v)
+    return Judgement(tuple(verdicts), summarize_endpoints(verdicts) if verdicts
+                     else no_data("no dnscheck lookup recorded a step", domain=keys.domain).summary)
+
+
+def _tagged(v: Verdict, endpoint: str) -> Verdict:
+    return Verdict(v.layer, v.technique, v.outcome, v.confidence, v.rule, v.hostname, v.depth,
+                   {**v.evidence, "resolver_endpoint": endpoint})
+
+
+def analyze_stun(keys: StunKeys) -> Judgement:
+    host = (keys.endpoint or "").rpartition(":")[0]
+    at = Hop(host, 0)
+    ev = dict(endpoint=keys.endpoint, failure=keys.failure)
+    if keys.failure is None:
+        if keys.endpoint is None and keys.steps.empty:
+            return no_data("stunreachability recorded neither an endpoint nor a step")
+        v = ruling("stun.binding_ok").verdict(Technique.OK, at=at, **ev)
+        return Judgement((v,), v)
+    dns = [v for v in judge_endpoints(keys.steps) if v.layer is Layer.DNS and v.outcome is not Outcome.OK]
+    if dns:
+        return Judgement(tuple(dns), dns[0])
+    resolved = any(q.answers for q in keys.steps.queries)
+    if resolved and not is_probe_side(keys.failure):
+        v = ruling("stun.no_response").verdict(failure_technique(Layer.UDP, keys.failure), at=at, **ev)
+    else:
+        v = ruling("stun.failure_unexplained").verdict(failure_technique(Layer.UDP, keys.failure), at=at, **ev)
+    return Judgement((v,), v)

@@ -1,0 +1,53 @@
+"""Route a measurement of a test other than web_connectivity to its family's analysis.
+
+An explicit registry (test_name -> parser + analysis), no discovery: the name is
+what says how the test keys read.  ``analyze_nettest`` returns ``None`` for a
+test with no analysis here, so the caller keeps its "stored, not analysed" path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from netvigil.analysis.circumvention import analyze_bootstrap, analyze_meek, analyze_tor
+from netvigil.analysis.experimental import analyze_dnscheck, analyze_stun, analyze_urlgetter
+from netvigil.analysis.im import analyze_im
+from netvigil.analysis.middlebox import analyze_header_manipulation, analyze_request_line
+from netvigil.analysis.performance import analyze_performance
+from netvigil.analysis.step_chain import Judgement, no_data
+from netvigil.model.circumvention import parse_bootstrap, parse_meek, parse_tor
+from netvigil.model.experimental import parse_dnscheck, parse_stun, parse_urlgetter
+from netvigil.model.im import IM_TEST_NAMES, parse_im
+from netvigil.model.measurement import Measurement
+from netvigil.model.middlebox import parse_header_manipulation, parse_request_line
+from netvigil.model.performance import parse_dash, parse_ndt
+
+Analyser = Callable[[Measurement, dict[str, Any]], Judgement]
+
+NETTEST_ANALYSERS: dict[str, Analyser] = {
+    **{name: (lambda m, tk: analyze_im(parse_im(m.test_name, tk))) for name in IM_TEST_NAMES},
+    "tor": lambda m, tk: analyze_tor(parse_tor(tk)),
+    "vanilla_tor": lambda m, tk: analyze_bootstrap(parse_bootstrap("vanilla_tor", tk)),
+    "torsf": lambda m, tk: analyze_bootstrap(parse_bootstrap("torsf", tk)),
+    "psiphon": lambda m, tk: analyze_bootstrap(parse_bootstrap("psiphon", tk)),
+    "meek_fronted_requests_test": lambda m, tk: analyze_meek(parse_meek(tk, m.raw.get("input"))),
+    "http_header_field_manipulation": lambda m, tk: analyze_header_manipulation(parse_header_manipulation(tk)),
+    "http_invalid_request_line": lambda m, tk: analyze_request_line(parse_request_line(tk)),
+    "dnscheck": lambda m, tk: analyze_dnscheck(parse_dnscheck(tk)),
+    "stunreachability": lambda m, tk: analyze_stun(parse_stun(tk)),
+    "urlgetter": lambda m, tk: analyze_urlgetter(parse_urlgetter(tk)),
+    "ndt": lambda m, tk: analyze_performance(parse_ndt(tk)),
+    "dash": lambda m, tk: analyze_performance(parse_dash(tk)),
+}
+
+
+def analyze_nettest(m: Measurement) -> Judgement | None:
+    """Verdicts for ``m`` if its test has an analysis here (raises BadRecord on malformed keys)."""
+    analyser = NETTEST_ANALYSERS.get(m.test_name)
+    if analyser is None:
+        return None
+    tk = m.test_keys
+    if tk is None:
+        return no_data("the measurement has no test_keys")
+    return analyser(m, tk)
