@@ -78,7 +78,7 @@ def _by_protocol(targets: tuple[TorTarget, ...]) -> dict[str, dict[str, int]]:
 
 
 def analyze_bootstrap(keys: BootstrapKeys) -> Judgement:
-    """vanilla_tor, torsf, psiphon: how far the tunnel got."""
+    """vanilla_tor, torsf, psiphon, openvpn: how far the tunnel got."""
     if not keys.has_data:
         return no_data(f"{keys.test_name} recorded no bootstrap result")
     ev = dict(test=keys.test_name, failure=keys.failure, progress=keys.progress, progress_tag=keys.progress_tag,

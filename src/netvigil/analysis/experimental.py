@@ -10,16 +10,31 @@ unanswered.
 
 from __future__ import annotations
 
-from netvigil.analysis.im import summarize_endpoints
 from netvigil.analysis.nettest_rules import ruling
 from netvigil.analysis.rules import Hop
-from netvigil.analysis.step_chain import Judgement, failure_technique, is_probe_side, judge_endpoints, no_data
-from netvigil.model.experimental import DNSCheckKeys, StunKeys
+from netvigil.analysis.step_chain import (
+    Judgement,
+    failure_technique,
+    is_probe_side,
+    judge_endpoints,
+    no_data,
+    summarize_endpoints,
+)
+from netvigil.model.experimental import BrowserWebKeys, DNSCheckKeys, StunKeys
 from netvigil.model.steps import Steps
 from netvigil.model.verdict import Layer, Outcome, Technique, Verdict
 
 
-def analyze_urlgetter(steps: Steps) -> Judgement:
+def analyze_browser_web(keys: BrowserWebKeys) -> Judgement:
+    if keys.result is None:
+        return no_data("browser_web recorded no result")
+    rule_id = "browser.loaded" if keys.result == "ok" else "browser.load_failed"
+    v = ruling(rule_id).verdict(Technique.OK if keys.result == "ok" else Technique.UNKNOWN, at=Hop("", 0),
+                                result=keys.result, load_time_ms=keys.load_time_ms, browser=keys.browser_name)
+    return Judgement((v,), v)
+
+
+def analyze_urlgetter(steps: Steps, *, probe_status: dict | None = None) -> Judgement:
     if steps.empty:
         if steps.failure is not None:
             v = ruling("urlgetter.input_unusable").verdict(
@@ -27,7 +42,7 @@ def analyze_urlgetter(steps: Steps) -> Judgement:
             return Judgement((v,), v)
         return no_data("urlgetter recorded no network step")
     verdicts = judge_endpoints(steps)
-    return Judgement(tuple(verdicts), summarize_endpoints(verdicts))
+    return Judgement(tuple(verdicts), summarize_endpoints(verdicts, probe_status=probe_status))
 
 
 def analyze_dnscheck(keys: DNSCheckKeys) -> Judgement:

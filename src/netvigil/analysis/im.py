@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from netvigil.analysis.nettest_rules import ruling
 from netvigil.analysis.rules import Hop
-from netvigil.analysis.step_chain import Judgement, first_blocked, judge_endpoints, no_data
+from netvigil.analysis.step_chain import Judgement, judge_endpoints, no_data, summarize_endpoints
 from netvigil.model.im import IMKeys
-from netvigil.model.verdict import Outcome, Technique, Verdict
+from netvigil.model.verdict import Technique, Verdict
 
 FACEBOOK_ASN = 32934
 _FACEBOOK_SUFFIXES = (".facebook.com", ".fbcdn.net", ".facebook.net", ".messenger.com")
@@ -28,27 +28,6 @@ def analyze_im(keys: IMKeys) -> Judgement:
     if keys.test_name == "facebook_messenger":
         verdicts = _facebook_dns(keys, verdicts)
     return Judgement(tuple(verdicts), summarize_endpoints(verdicts, probe_status=keys.probe_status or None))
-
-
-def summarize_endpoints(verdicts: list[Verdict], *, probe_status: dict | None = None) -> Verdict:
-    """The verdict that explains a measurement made of endpoints (see the module docstring)."""
-    status = probe_status
-    blocked = first_blocked(verdicts)
-    if blocked is not None:
-        return _with(blocked, probe_status=status)
-    ok = [v for v in verdicts if v.outcome is Outcome.OK]
-    unjudged = [v for v in verdicts if v.outcome is not Outcome.OK]
-    at = Hop("", 0)
-    if ok and not unjudged:
-        return ruling("im.all_reachable").verdict(Technique.OK, at=at, endpoints=len(ok), probe_status=status)
-    if ok and all(v.confidence <= 0.4 for v in unjudged):
-        return ruling("im.partly_judged").verdict(
-            Technique.OK, at=at, endpoints=len(ok), probe_status=status,
-            unjudged=[{"endpoint": v.evidence.get("endpoint"), "step": v.layer.value, "failure": v.evidence.get("failure"),
-                       "rule": v.rule} for v in unjudged])
-    if unjudged:
-        return _with(max(unjudged, key=lambda v: v.confidence), probe_status=status)
-    return no_data("no endpoint could be followed", probe_status=status).summary
 
 
 def _facebook_dns(keys: IMKeys, verdicts: list[Verdict]) -> list[Verdict]:
@@ -68,11 +47,3 @@ def _facebook_dns(keys: IMKeys, verdicts: list[Verdict]) -> list[Verdict]:
             Technique.DNS_SPOOF, at=Hop(host, 0), endpoint=f"dns:{host}", step="dns",
             answers=sorted(a.value for a in outside), answer_asns=sorted({a.asn for a in outside})))
     return extra + verdicts
-
-
-def _with(v: Verdict, **evidence) -> Verdict:
-    extra = {k: val for k, val in evidence.items() if val is not None}
-    if not extra:
-        return v
-    return Verdict(layer=v.layer, technique=v.technique, outcome=v.outcome, confidence=v.confidence, rule=v.rule,
-                   hostname=v.hostname, depth=v.depth, evidence={**v.evidence, **extra})

@@ -39,9 +39,10 @@ NETTEST_RULES: tuple[Rule, ...] = (
     _r("steps.probe_side_failure", WEB, U, 0.3, "The failure comes from the probe's own device or input (no IPv6 route, Android's opaque DNS error, an interrupted run, an unknown error), not from the path."),
     _r("steps.certificate_unverified", TLS, U, 0.4, "The handshake completed but the probe rejected the certificate; without a control this may be the probe's trust store or pinning (probe#2627), not an interceptor."),
     _r("steps.no_data", WEB, U, 0.0, "The test keys record no network step: nothing to judge (often a probe bug or a very old report format)."),
-    # Instant messaging (whatsapp, telegram, facebook_messenger, signal): the measurement summary.
-    _r("im.all_reachable", WEB, K, 0.8, "Every endpoint of the service the test tried was reached."),
-    _r("im.partly_judged", WEB, K, 0.5, "The endpoints that could be judged were all reached; the others failed for reasons of the probe (listed), not of the network."),
+    # The summary of a measurement made of endpoints (IM tests, urlgetter, dnscheck, riseupvpn).
+    _r("steps.all_reached", WEB, K, 0.8, "Every endpoint the test tried was reached."),
+    _r("steps.partly_judged", WEB, K, 0.5, "The endpoints that could be judged were all reached; the others failed for reasons of the probe (listed), not of the network."),
+    # Instant messaging (whatsapp, telegram, facebook_messenger, signal).
     _r("im.dns_outside_service_asn", DNS, B, 0.7, "Facebook's own name resolved to an address outside Facebook's network (AS32934) and connecting there failed: a forged answer."),
     _r("im.dns_outside_service_asn_reached", DNS, U, 0.4, "Facebook's name resolved outside AS32934 but the address answered: possibly an ISP cache node, not a forgery."),
     # Circumvention: tor (ts-023) targets, vanilla_tor / torsf bootstraps, psiphon, meek.
@@ -72,6 +73,8 @@ NETTEST_RULES: tuple[Rule, ...] = (
     _r("stun.no_response", UDP, B, 0.5, "The STUN server's name resolved but its binding request got no answer before the timeout (UDP to it dropped)."),
     _r("stun.failure_unexplained", UDP, U, 0.3, "The STUN exchange failed and nothing shows the probe's network worked."),
     _r("urlgetter.input_unusable", WEB, U, 0.0, "urlgetter failed before any network activity (top-level failure, e.g. an input that is not a URL)."),
+    _r("browser.loaded", WEB, K, 0.7, "The browser (ooniprobe-web) loaded the page."),
+    _r("browser.load_failed", WEB, U, 0.3, "The browser could not load the page; with no step recorded and no control, the cause is unknown."),
     # Performance: ndt (ts-022), dash (ts-021).  Never blocked; the figures are kept for throttling evidence.
     _r("performance.measured", WEB, K, 0.9, "The speed test completed; its download/upload speeds and latency are kept as evidence for throttling analysis."),
     _r("performance.failed", WEB, U, 0.2, "The speed test failed; a failed performance test is not evidence of blocking."),

@@ -11,17 +11,20 @@ from collections.abc import Callable
 from typing import Any
 
 from netvigil.analysis.circumvention import analyze_bootstrap, analyze_meek, analyze_tor
-from netvigil.analysis.experimental import analyze_dnscheck, analyze_stun, analyze_urlgetter
+from netvigil.analysis.experimental import analyze_browser_web, analyze_dnscheck, analyze_stun, analyze_urlgetter
 from netvigil.analysis.im import analyze_im
 from netvigil.analysis.middlebox import analyze_header_manipulation, analyze_request_line
 from netvigil.analysis.performance import analyze_performance
 from netvigil.analysis.step_chain import Judgement, no_data
 from netvigil.model.circumvention import parse_bootstrap, parse_meek, parse_tor
-from netvigil.model.experimental import parse_dnscheck, parse_stun, parse_urlgetter
+from netvigil.model.experimental import parse_browser_web, parse_dnscheck, parse_stun, parse_urlgetter
 from netvigil.model.im import IM_TEST_NAMES, parse_im
 from netvigil.model.measurement import Measurement
 from netvigil.model.middlebox import parse_header_manipulation, parse_request_line
 from netvigil.model.performance import parse_dash, parse_ndt
+
+# riseupvpn's own conclusions, kept as evidence beside its judged steps.
+_RISEUP_STATUS = ("api_status", "api_failure", "ca_cert_status")
 
 Analyser = Callable[[Measurement, dict[str, Any]], Judgement]
 
@@ -37,6 +40,9 @@ NETTEST_ANALYSERS: dict[str, Analyser] = {
     "dnscheck": lambda m, tk: analyze_dnscheck(parse_dnscheck(tk)),
     "stunreachability": lambda m, tk: analyze_stun(parse_stun(tk)),
     "urlgetter": lambda m, tk: analyze_urlgetter(parse_urlgetter(tk)),
+    "riseupvpn": lambda m, tk: analyze_urlgetter(parse_urlgetter(tk), probe_status=_status(tk, _RISEUP_STATUS)),
+    "openvpn": lambda m, tk: analyze_bootstrap(parse_bootstrap("openvpn", tk)),
+    "browser_web": lambda m, tk: analyze_browser_web(parse_browser_web(tk)),
     "ndt": lambda m, tk: analyze_performance(parse_ndt(tk)),
     "dash": lambda m, tk: analyze_performance(parse_dash(tk)),
 }
@@ -51,3 +57,8 @@ def analyze_nettest(m: Measurement) -> Judgement | None:
     if tk is None:
         return no_data("the measurement has no test_keys")
     return analyser(m, tk)
+
+
+def _status(tk: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any] | None:
+    found = {k: tk[k] for k in keys if isinstance(tk.get(k), (str, bool))}
+    return found or None

@@ -273,3 +273,37 @@ class Judgement:
 def no_data(reason: str, **evidence: Any) -> Judgement:
     v = ruling("steps.no_data").verdict(Technique.UNKNOWN, at=Hop("", 0), reason=reason, **evidence)
     return Judgement((), v)
+
+
+def summarize_endpoints(verdicts: list[Verdict], *, probe_status: dict | None = None) -> Verdict:
+    """The verdict that explains a measurement made of endpoints.
+
+    The earliest-layer ``blocked`` endpoint; else ``ok`` when every endpoint was
+    reached, or when those not reached failed only for the probe's own reasons
+    (listed as ``unjudged``); else the most confident ``unknown``.
+    """
+    status = probe_status
+    blocked = first_blocked(verdicts)
+    if blocked is not None:
+        return _with(blocked, probe_status=status)
+    ok = [v for v in verdicts if v.outcome is Outcome.OK]
+    unjudged = [v for v in verdicts if v.outcome is not Outcome.OK]
+    at = Hop("", 0)
+    if ok and not unjudged:
+        return ruling("steps.all_reached").verdict(Technique.OK, at=at, endpoints=len(ok), probe_status=status)
+    if ok and all(v.confidence <= 0.4 for v in unjudged):
+        return ruling("steps.partly_judged").verdict(
+            Technique.OK, at=at, endpoints=len(ok), probe_status=status,
+            unjudged=[{"endpoint": v.evidence.get("endpoint"), "step": v.layer.value, "failure": v.evidence.get("failure"),
+                       "rule": v.rule} for v in unjudged])
+    if unjudged:
+        return _with(max(unjudged, key=lambda v: v.confidence), probe_status=status)
+    return no_data("no endpoint could be followed", probe_status=status).summary
+
+
+def _with(v: Verdict, **evidence: Any) -> Verdict:
+    extra = {k: val for k, val in evidence.items() if val is not None}
+    if not extra:
+        return v
+    return Verdict(layer=v.layer, technique=v.technique, outcome=v.outcome, confidence=v.confidence, rule=v.rule,
+                   hostname=v.hostname, depth=v.depth, evidence={**v.evidence, **extra})

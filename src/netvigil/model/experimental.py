@@ -48,3 +48,20 @@ def parse_dnscheck(tk: dict[str, Any]) -> DNSCheckKeys:
 def parse_stun(tk: dict[str, Any]) -> StunKeys:
     return StunKeys(endpoint=opt_str(tk.get("endpoint")), failure=normalize_failure(tk.get("failure")),
                     steps=parse_steps(tk))
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserWebKeys:
+    """browser_web (ooniprobe-web): a page load in the user's browser, no network steps."""
+
+    result: str | None  # "ok" or "error"
+    load_time_ms: float | None
+    browser_name: str | None
+
+
+def parse_browser_web(tk: dict[str, Any]) -> BrowserWebKeys:
+    load = tk.get("load_time_ms")
+    return BrowserWebKeys(result=opt_str(tk.get("result")),
+                          load_time_ms=float(load) if isinstance(load, (int, float)) and not isinstance(load, bool)
+                          else None,
+                          browser_name=opt_str(tk.get("browser_name")))
