@@ -94,7 +94,7 @@ def _bootstrap_verdict(keys: BootstrapKeys, ev: dict) -> Verdict:
         return ruling("tunnel.bootstrapped").verdict(Technique.OK, at=_ANYWHERE, **ev)
     if bootstrapped:
         return ruling("tunnel.failed_after_bootstrap").verdict(Technique.UNKNOWN, at=_ANYWHERE, **ev)
-    if keys.failure is not None and is_probe_side(keys.failure):
+    if keys.failure is None or is_probe_side(keys.failure):  # e.g. a Twisted-era log with no failure recorded
         return ruling("tunnel.failure_unexplained").verdict(Technique.UNKNOWN, at=_ANYWHERE, **ev)
     if keys.progress == 0:
         return ruling("tunnel.never_started").verdict(Technique.TUNNEL_BOOTSTRAP, at=_ANYWHERE, **ev)

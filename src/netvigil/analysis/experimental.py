@@ -17,6 +17,7 @@ from netvigil.analysis.step_chain import (
     failure_technique,
     is_probe_side,
     judge_endpoints,
+    network_worked,
     no_data,
     summarize_endpoints,
 )
@@ -55,8 +56,10 @@ def analyze_dnscheck(keys: DNSCheckKeys) -> Judgement:
         return no_data("dnscheck recorded no lookup", domain=keys.domain)
     verdicts: list[Verdict] = []
     answered = []
+    online = (keys.bootstrap is not None and network_worked(keys.bootstrap)) or any(
+        network_worked(s) for s in keys.lookups.values())
     for endpoint, steps in sorted(keys.lookups.items()):
-        found = judge_endpoints(steps) if not steps.empty else []
+        found = judge_endpoints(steps, network_ok=online) if not steps.empty else []
         if steps.failure is None and any(a for q in steps.queries for a in q.answers):
             answered.append(endpoint)
         verdicts.extend(_tagged(v, endpoint) for v in found)

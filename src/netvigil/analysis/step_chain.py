@@ -22,6 +22,7 @@ from netvigil.analysis.observations import is_bogon
 from netvigil.analysis.rules import Hop
 from netvigil.failures import Failure, is_eof, is_nxdomain, is_refused, is_reset, is_timeout, is_tls_certificate
 from netvigil.model.steps import Steps
+from netvigil.model.web_connectivity import SYSTEM_ENGINES
 from netvigil.model.verdict import LAYER_ORDER, Layer, Outcome, Technique, Verdict
 
 # Failures the probe's own device or run produces: they say nothing about the path.
@@ -76,9 +77,18 @@ def endpoint_results(steps: Steps) -> list[EndpointResult]:
         if (host, port) not in covered:
             results.append(_follow_connects(host, port, connects, steps, addrs))
     connected = {host for host, _ in covered} | {host for host, _ in tcp_groups}
+    transport_failed = any(r.failure is not None for r in results)
     for host in sorted(h for h in {q.hostname.lower() for q in steps.queries} if h and h not in connected):
-        results.append(_lookup_only(host, steps, addrs))
+        lookup = _lookup_only(host, steps, addrs)
+        if lookup.failure is not None and transport_failed and _over_encrypted_transport(host, steps):
+            continue  # a DoT/DoH lookup fails because its connection did: that verdict explains it
+        results.append(lookup)
     return results
+
+
+def _over_encrypted_transport(host: str, steps: Steps) -> bool:
+    """The lookups of ``host`` went to a resolver over its own connection (dnscheck's DoT, DoH, TCP)."""
+    return any(q.hostname.lower() == host and q.engine not in SYSTEM_ENGINES for q in steps.queries)
 
 
 def endpoint_verdict(r: EndpointResult, *, network_ok: bool) -> Verdict:
@@ -101,8 +111,9 @@ def endpoint_verdict(r: EndpointResult, *, network_ok: bool) -> Verdict:
     return _at(ruling(rule_id).verdict(technique, at=at, **ev), r.layer)
 
 
-def judge_endpoints(steps: Steps) -> list[Verdict]:
-    ok = network_worked(steps)
+def judge_endpoints(steps: Steps, *, network_ok: bool | None = None) -> list[Verdict]:
+    """Verdicts for every endpoint; ``network_ok`` from elsewhere (dnscheck's bootstrap) or from ``steps``."""
+    ok = network_worked(steps) if network_ok is None else network_ok or network_worked(steps)
     return [endpoint_verdict(r, network_ok=ok) for r in endpoint_results(steps)]
 
 
