@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,7 +60,7 @@ def network_worked(steps: Steps) -> bool:
 def endpoint_results(steps: Steps) -> list[EndpointResult]:
     """One result per URL fetched, per (host, port) connected without a fetch, per bare lookup."""
     addrs = _addresses(steps)
-    host_of_ip = {ip: host for host, ips in addrs.items() for ip in ips}
+    host_of_ip = {ip: host for host, ips in addrs.ips.items() for ip in ips}
     results: list[EndpointResult] = []
     covered: set[tuple[str, int]] = set()
     for req in steps.requests:
@@ -78,7 +79,7 @@ def endpoint_results(steps: Steps) -> list[EndpointResult]:
             results.append(_follow_connects(host, port, connects, steps, addrs))
     connected = {host for host, _ in covered} | {host for host, _ in tcp_groups}
     transport_failed = any(r.failure is not None for r in results)
-    for host in sorted(h for h in {q.hostname.lower() for q in steps.queries} if h and h not in connected):
+    for host in sorted(h for h in addrs.queries if h and h not in connected):
         lookup = _lookup_only(host, steps, addrs)
         if lookup.failure is not None and transport_failed and _over_encrypted_transport(host, steps):
             continue  # a DoT/DoH lookup fails because its connection did: that verdict explains it
@@ -146,7 +147,7 @@ def failure_technique(layer: Layer, failure: str) -> Technique:
 # --- following one endpoint -------------------------------------------------------------
 
 
-def _follow_request(req, host: str, port: int, scheme: str, steps: Steps, addrs) -> EndpointResult:
+def _follow_request(req, host: str, port: int, scheme: str, steps: Steps, addrs: _Index) -> EndpointResult:
     name = req.url
     dns = _dns_step(host, steps, addrs)
     if dns is not None:
@@ -167,7 +168,7 @@ def _follow_request(req, host: str, port: int, scheme: str, steps: Steps, addrs)
     return EndpointResult(name, host, Layer.HTTP, None, detail=dict(status_code=req.status_code))
 
 
-def _follow_connects(host: str, port: int, connects, steps: Steps, addrs) -> EndpointResult:
+def _follow_connects(host: str, port: int, connects, steps: Steps, addrs: _Index) -> EndpointResult:
     name = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
     if not _is_ip(host):
         dns = _dns_step(host, steps, addrs)
@@ -176,7 +177,7 @@ def _follow_connects(host: str, port: int, connects, steps: Steps, addrs) -> End
     return EndpointResult(name, host, Layer.TCP, _tcp_step(connects), detail=_tcp_detail(connects))
 
 
-def _lookup_only(host: str, steps: Steps, addrs) -> EndpointResult:
+def _lookup_only(host: str, steps: Steps, addrs: _Index) -> EndpointResult:
     dns = _dns_step(host, steps, addrs)
     if dns is None:
         return EndpointResult(f"dns:{host}", host, Layer.DNS, None, lookup_only=True,
@@ -184,9 +185,9 @@ def _lookup_only(host: str, steps: Steps, addrs) -> EndpointResult:
     return EndpointResult(f"dns:{host}", host, Layer.DNS, dns[0], lookup_only=True, bogon=dns[1], detail=dns[2])
 
 
-def _dns_step(host: str, steps: Steps, addrs) -> tuple[str | None, bool, dict[str, Any]] | None:
+def _dns_step(host: str, steps: Steps, addrs: _Index) -> tuple[str | None, bool, dict[str, Any]] | None:
     """(failure, bogon, detail) when resolving ``host`` went wrong, None when it did not (or was not done)."""
-    queries = [q for q in steps.queries if q.hostname.lower() == host]
+    queries = addrs.queries.get(host)
     if not queries or _is_ip(host):
         return None
     ips = addrs.get(host, set())
@@ -219,16 +220,29 @@ def _layer_of_request_failure(failure: str, scheme: str) -> Layer:
     return Layer.HTTP
 
 
-def _addresses(steps: Steps) -> dict[str, set[str]]:
-    addrs: dict[str, set[str]] = defaultdict(set)
+@dataclass(slots=True)
+class _Index:
+    """The measurement's DNS, by hostname: answered addresses and the queries themselves."""
+
+    ips: dict[str, set[str]]
+    queries: dict[str, list]
+
+    def get(self, host: str, default=()):
+        return self.ips.get(host, default)
+
+
+def _addresses(steps: Steps) -> _Index:
+    index = _Index(defaultdict(set), defaultdict(list))
     for q in steps.queries:
+        host = q.hostname.lower()
+        index.queries[host].append(q)
         for a in q.answers:
             if a.value and _is_ip(a.value):
-                addrs[q.hostname.lower()].add(a.value)
-    return addrs
+                index.ips[host].add(a.value)
+    return index
 
 
-def _ips_for(host: str, addrs) -> set[str]:
+def _ips_for(host: str, addrs: _Index) -> set[str]:
     return {host} if _is_ip(host) else set(addrs.get(host, ())) | {host}
 
 
@@ -246,6 +260,7 @@ def _port(url) -> int:
     return 443 if url.scheme == "https" else 80
 
 
+@lru_cache(maxsize=65536)
 def _is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value.strip("[]"))

@@ -4,8 +4,9 @@ whatsapp, telegram, signal, facebook_messenger, tor targets, urlgetter and
 dnscheck lookups all embed the same df-00x lists (``queries``, ``tcp_connect``,
 ``tls_handshakes``, ``requests``, ``network_events``) that web_connectivity
 does; :func:`parse_steps` reads them with the web_connectivity parsers so every
-test shares one reading of the sub-formats.  ``requests`` stays chronological
-(the archive stores it time-reversed).
+test shares one reading of the sub-formats.  ``requests`` becomes chronological
+(the archive stores it time-reversed).  ``network_events`` are not read: no rule
+uses them, and they are the longest list (whatsapp records ~150).
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from netvigil.model.errors import BadRecord
 from netvigil.model.web_connectivity import (
     DNSQuery,
     HTTPTransaction,
-    NetworkEvent,
     TCPConnect,
     TLSHandshake,
     _dns,
-    _event,
     _http,
     _list,
     _tcp,
@@ -36,7 +35,6 @@ class Steps:
     tcp_connect: tuple[TCPConnect, ...]
     tls_handshakes: tuple[TLSHandshake, ...]
     requests: tuple[HTTPTransaction, ...]
-    network_events: tuple[NetworkEvent, ...]
     failure: str | None = None  # the test's own top-level failure, if any
     failed_operation: str | None = None
 
@@ -59,7 +57,6 @@ def parse_steps(tk: dict[str, Any], *, where: str = "test_keys") -> Steps:
         tcp_connect=tuple(t for t in (_tcp(x) for x in _list(tk, "tcp_connect")) if t),
         tls_handshakes=tuple(_tls(x) for x in _list(tk, "tls_handshakes")),
         requests=tuple(_http(r, i) for i, r in enumerate(reversed(requests))),
-        network_events=tuple(_event(x) for x in _list(tk, "network_events")),
         failure=normalize_failure(tk.get("failure")),
         failed_operation=tk.get("failed_operation") if isinstance(tk.get("failed_operation"), str) else None,
     )
