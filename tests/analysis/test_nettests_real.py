@@ -36,8 +36,8 @@ EXPECTED: dict[str, tuple[str, str, str, str]] = {
                       "all 21 endpoints reached; the probe's whatsapp_web_status=blocked is its pre-2022-12 302 check, ignored by both"),
     "telegram_nourl.json": ("ok", "steps.all_reached", "failure",
                             "differs: OONI fails it on requests without a URL; the 12 TCP connects to Telegram's DCs all succeeded"),
-    "signal_022.json": ("ok", "steps.partly_judged", "ok",
-                        "every backend reached; uptime.signal.org's published 127.0.0.1 is set aside as unjudged"),
+    "signal_022.json": ("ok", "steps.all_reached", "ok",
+                        "agree: every backend reached; uptime.signal.org's published 127.0.0.1 is set aside"),
     "signal_2627.json": ("ok", "steps.partly_judged", "failure",
                          "no anomaly for either: certificate rejections by the probe's pinned CA (probe#2627) are unjudged, not blocking"),
     "signal_679.json": ("ok", "steps.partly_judged", "failure",
@@ -152,7 +152,7 @@ SPEC_EXPECTED = {
     "ts-020-telegram.md": "steps.all_reached", "ts-021-dash.md": "performance.measured",
     "ts-022-ndt.md": "performance.measured", "ts-023-tor.md": "tor.targets_reachable",
     "ts-027-urlgetter.md": "steps.all_reached", "ts-028-dnscheck.md": "dnscheck.resolver_works",
-    "ts-029-signal.md": "steps.partly_judged", "ts-030-torsf.md": "tunnel.bootstrapped",
+    "ts-029-signal.md": "steps.all_reached", "ts-030-torsf.md": "tunnel.bootstrapped",
     "ts-036-browser_web.md": "browser.loaded",
 }
 

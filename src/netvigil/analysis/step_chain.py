@@ -313,7 +313,8 @@ def summarize_endpoints(verdicts: list[Verdict], *, probe_status: dict | None = 
     if blocked is not None:
         return _with(blocked, probe_status=status)
     ok = [v for v in verdicts if v.outcome is Outcome.OK]
-    unjudged = [v for v in verdicts if v.outcome is not Outcome.OK]
+    # A published loopback answer no connection used (uptime.signal.org) is neither reached nor unjudged.
+    unjudged = [v for v in verdicts if v.outcome is not Outcome.OK and not v.rule.startswith("steps.bogon_not_used@")]
     at = Hop("", 0)
     if ok and not unjudged:
         return ruling("steps.all_reached").verdict(Technique.OK, at=at, endpoints=len(ok), probe_status=status)
