@@ -10,6 +10,7 @@ import pytest
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.web import analyze_measurement
 from netvigil.model.measurement import measurement_from_dict
+from netvigil.store.reference_data import load_default_fingerprints
 
 sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib does not add it
 from nettest_builders import measurement, q, req, steps, tcp, tls  # noqa: E402
@@ -126,3 +127,38 @@ def test_every_endpoint_gets_its_own_verdict():
     verdicts = analyse("whatsapp", whatsapp(e1_tcp="generic_timeout_error")).verdicts
     by_endpoint = {v.evidence["endpoint"]: v.outcome.value for v in verdicts}
     assert by_endpoint == {WA_REG: "ok", WA_WEB: "ok", f"{E1}:5222": "blocked"}
+
+
+IRAN_BLOCKPAGE = '<html><iframe src="http://10.10.34.34?type=Invalid Site&policy=MainPolicy"></iframe></html>'
+
+
+@pytest.fixture(scope="module")
+def fingerprints():
+    return load_default_fingerprints()
+
+
+def _with_fingerprints(test_name, tk, cc, fingerprints):
+    raw = measurement(test_name, tk, probe_cc=cc)
+    return analyze_measurement(measurement_from_dict(raw), fingerprints).summary
+
+
+def test_a_confirmed_blockpage_decides_the_web_step(fingerprints):
+    tk = steps(queries=[q("web.whatsapp.com", "157.240.1.60")], tcp_connect=[tcp("157.240.1.60", 80)],
+               requests=[req("http://web.whatsapp.com/", code=200, body=IRAN_BLOCKPAGE)])
+    s = _with_fingerprints("whatsapp", tk, "IR", fingerprints)
+    assert (s.outcome.value, s.technique.value, s.layer.value, s.rule, s.hostname) == (
+        "blocked", "http.blockpage", "http", "steps.blockpage_fingerprint@1", "web.whatsapp.com")
+    assert s.evidence["fingerprint"] in ("nv.ir_peyvandha_iframe", "ooni.ir_0") and s.confidence == 1.0
+    plain = steps(queries=[q("web.whatsapp.com", "157.240.1.60")], tcp_connect=[tcp("157.240.1.60", 80)],
+                  requests=[req("http://web.whatsapp.com/", code=302, body="<html>moved</html>")])
+    assert _with_fingerprints("whatsapp", plain, "IR", fingerprints).outcome.value == "ok"
+
+
+def test_a_filtering_resolver_address_decides_the_dns_step(fingerprints):
+    tk = steps(queries=[q("cdn.signal.org", "10.10.34.36"), q("sfu.voip.signal.org", "34.1.1.1")],
+               tcp_connect=[tcp("10.10.34.36", 443, "generic_timeout_error"), tcp("34.1.1.1", 443)],
+               requests=[req("https://cdn.signal.org/", failure="generic_timeout_error"),
+                         req("https://sfu.voip.signal.org/", code=503)])
+    s = _with_fingerprints("signal", tk, "IR", fingerprints)
+    assert (s.outcome.value, s.technique.value, s.rule, s.evidence["answer"]) == (
+        "blocked", "dns.bogon", "steps.dns_fingerprint@1", "10.10.34.36")

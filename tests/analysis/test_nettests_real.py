@@ -17,11 +17,10 @@ from collections import Counter
 
 import pytest
 
-from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.web import analyze_measurement
 from netvigil.model.errors import BadRecord
 from netvigil.model.measurement import measurement_from_dict
-from netvigil.store.reference_data import shared_data_dir
+from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
 
 FASTPATH = shared_data_dir() / "ooni-backend/fastpath/fastpath/tests/data"
 OONIREPORT = shared_data_dir() / "ooni-probe-cli/internal/cmd/oonireport/testdata/testmeasurement.json"
@@ -81,8 +80,11 @@ EXPECTED: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+FINGERPRINTS = load_default_fingerprints()  # OONI's and Censored Planet's sets too: no false blockpage either
+
+
 def _summary(raw: dict):
-    return analyze_measurement(measurement_from_dict(raw), FingerprintDB.empty()).summary
+    return analyze_measurement(measurement_from_dict(raw), FINGERPRINTS).summary
 
 
 def _anomaly(label: str) -> bool:
@@ -165,7 +167,7 @@ def test_spec_example_outputs():
             m = measurement_from_dict(raw)
         except BadRecord:
             continue  # examples without a start time or with a test name no probe emits (stun_reachability)
-        s = analyze_measurement(m, FingerprintDB.empty()).summary
+        s = analyze_measurement(m, FINGERPRINTS).summary
         assert s.outcome.value != "blocked", (name, s.to_dict())
         if name in SPEC_EXPECTED:
             seen[name] = s.rule.split("@")[0]

@@ -36,10 +36,11 @@ def test_every_rule_is_used_and_every_use_is_defined():
 
 
 def test_no_rule_without_a_control_claims_blocking_strongly():
-    """None of these tests has a control: blocked never above 0.7, and never for performance tests."""
+    """None of these tests has a control: blocked never above 0.7 (a confirmed fingerprint aside), and never
+    for performance tests."""
     for r in NETTEST_RULES:
         if r.outcome.value == "blocked":
-            assert r.confidence <= 0.7, r.rule_id
+            assert r.confidence <= 0.7 or r.rule_id.endswith("_fingerprint"), r.rule_id
             assert not r.rule_id.startswith(("performance.", "middlebox.", "browser.")), r.rule_id
 
 

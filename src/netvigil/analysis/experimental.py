@@ -10,6 +10,7 @@ unanswered.
 
 from __future__ import annotations
 
+from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.nettest_rules import ruling
 from netvigil.analysis.rules import Hop
 from netvigil.analysis.step_chain import (
@@ -35,14 +36,15 @@ def analyze_browser_web(keys: BrowserWebKeys) -> Judgement:
     return Judgement((v,), v)
 
 
-def analyze_urlgetter(steps: Steps, *, probe_status: dict | None = None) -> Judgement:
+def analyze_urlgetter(steps: Steps, *, probe_status: dict | None = None, fingerprints: FingerprintDB | None = None,
+                      probe_cc: str = "ZZ") -> Judgement:
     if steps.empty:
         if steps.failure is not None:
             v = ruling("urlgetter.input_unusable").verdict(
                 Technique.UNKNOWN, at=Hop("", 0), failure=steps.failure, failed_operation=steps.failed_operation)
             return Judgement((v,), v)
         return no_data("urlgetter recorded no network step")
-    verdicts = judge_endpoints(steps)
+    verdicts = judge_endpoints(steps, fingerprints=fingerprints, probe_cc=probe_cc)
     return Judgement(tuple(verdicts), summarize_endpoints(verdicts, probe_status=probe_status))
 
 

@@ -11,6 +11,7 @@ late 2022; Signal's pinned CA, probe#2627).
 
 from __future__ import annotations
 
+from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.nettest_rules import ruling
 from netvigil.analysis.rules import Hop
 from netvigil.analysis.step_chain import Judgement, judge_endpoints, no_data, summarize_endpoints
@@ -21,10 +22,10 @@ FACEBOOK_ASN = 32934
 _FACEBOOK_SUFFIXES = (".facebook.com", ".fbcdn.net", ".facebook.net", ".messenger.com")
 
 
-def analyze_im(keys: IMKeys) -> Judgement:
+def analyze_im(keys: IMKeys, *, fingerprints: FingerprintDB | None = None, probe_cc: str = "ZZ") -> Judgement:
     if keys.steps.empty:
         return no_data(f"{keys.test_name} recorded no network step", probe_status=keys.probe_status or None)
-    verdicts = judge_endpoints(keys.steps)
+    verdicts = judge_endpoints(keys.steps, fingerprints=fingerprints, probe_cc=probe_cc)
     if keys.test_name == "facebook_messenger":
         verdicts = _facebook_dns(keys, verdicts)
     return Judgement(tuple(verdicts), summarize_endpoints(verdicts, probe_status=keys.probe_status or None))

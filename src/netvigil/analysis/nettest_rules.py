@@ -4,7 +4,9 @@ These tests have no control: nobody fetched WhatsApp or a Tor relay from an
 unfiltered network at the same moment.  So a failure is called ``blocked`` only
 when the measurement itself shows the probe's network worked (another step of
 the same test succeeded), the failure is one censors produce (timeouts, resets,
-refusals, NXDOMAIN, bogon answers), and never above 0.7.  Failures the probe
+refusals, NXDOMAIN, bogon answers), and never above 0.7; only a blocking
+fingerprint confirmed for the probe's country (a blockpage, a filtering
+resolver's address) is certain without a control.  Failures the probe
 causes itself (no IPv6 route, Android's opaque DNS error, an unparsable input,
 a certificate its own trust store rejects) are ``unknown``.  A middlebox that
 alters traffic without stopping it is ``tampered``; performance tests are never
@@ -30,6 +32,8 @@ def _r(rule_id: str, layer: Layer, outcome: Outcome, confidence: float, meaning:
 NETTEST_RULES: tuple[Rule, ...] = (
     # One endpoint of a test (a host and port, a URL, or a bare lookup), judged step by step.
     # The layer recorded in a verdict is the step that failed (or the last one that succeeded).
+    _r("steps.dns_fingerprint", DNS, B, 1.0, "An answer for the service's name is a known filtering address (a DNS fingerprint that confirms blocking in this country or at national/ISP scope)."),
+    _r("steps.blockpage_fingerprint", HTTP, B, 1.0, "The response matches a blockpage fingerprint that confirms blocking in this country (no false-positive signature matched first)."),
     _r("steps.reached", WEB, K, 0.8, "Every recorded step to the endpoint succeeded (name resolved, connected, handshake done, a response arrived)."),
     _r("steps.lookup_ok", DNS, K, 0.7, "A name the test only looks up (no connection follows) resolved to routable addresses."),
     _r("steps.bogon_answer", DNS, B, 0.7, "The service's name resolved only to non-routable addresses, so the connection cannot reach it; public services never publish such answers."),

@@ -22,8 +22,10 @@ from netvigil.analysis.nettest_rules import ruling
 from netvigil.analysis.observations import is_bogon
 from netvigil.analysis.rules import Hop
 from netvigil.failures import Failure, is_eof, is_nxdomain, is_refused, is_reset, is_timeout, is_tls_certificate
+from netvigil.analysis.fingerprints import FingerprintDB
+from netvigil.model.fingerprint import FingerprintMatch
 from netvigil.model.steps import Steps
-from netvigil.model.web_connectivity import SYSTEM_ENGINES
+from netvigil.model.web_connectivity import SYSTEM_ENGINES, HTTPTransaction
 from netvigil.model.verdict import LAYER_ORDER, Layer, Outcome, Technique, Verdict
 
 # Failures the probe's own device or run produces: they say nothing about the path.
@@ -44,6 +46,7 @@ class EndpointResult:
     lookup_only: bool = False
     bogon: bool = False
     detail: dict[str, Any] = field(default_factory=dict)
+    request: HTTPTransaction | None = None  # the fetch, for blockpage fingerprints
 
 
 def is_probe_side(failure: str | None) -> bool:
@@ -57,9 +60,9 @@ def network_worked(steps: Steps) -> bool:
     return any(a.value and _is_ip(a.value) and not is_bogon(a.value) for q in steps.queries for a in q.answers)
 
 
-def endpoint_results(steps: Steps) -> list[EndpointResult]:
+def endpoint_results(steps: Steps, addrs: _Index | None = None) -> list[EndpointResult]:
     """One result per URL fetched, per (host, port) connected without a fetch, per bare lookup."""
-    addrs = _addresses(steps)
+    addrs = addrs or _addresses(steps)
     host_of_ip = {ip: host for host, ips in addrs.ips.items() for ip in ips}
     results: list[EndpointResult] = []
     covered: set[tuple[str, int]] = set()
@@ -112,10 +115,46 @@ def endpoint_verdict(r: EndpointResult, *, network_ok: bool) -> Verdict:
     return _at(ruling(rule_id).verdict(technique, at=at, **ev), r.layer)
 
 
-def judge_endpoints(steps: Steps, *, network_ok: bool | None = None) -> list[Verdict]:
-    """Verdicts for every endpoint; ``network_ok`` from elsewhere (dnscheck's bootstrap) or from ``steps``."""
+def judge_endpoints(steps: Steps, *, network_ok: bool | None = None, fingerprints: FingerprintDB | None = None,
+                    probe_cc: str = "ZZ") -> list[Verdict]:
+    """Verdicts for every endpoint; ``network_ok`` from elsewhere (dnscheck's bootstrap) or from ``steps``.
+
+    A blocking fingerprint that confirms blocking in ``probe_cc`` (a national
+    blockpage, a filtering resolver's address) decides its endpoint outright.
+    """
     ok = network_worked(steps) if network_ok is None else network_ok or network_worked(steps)
-    return [endpoint_verdict(r, network_ok=ok) for r in endpoint_results(steps)]
+    addrs = _addresses(steps)
+    verdicts = []
+    for r in endpoint_results(steps, addrs):
+        found = _fingerprinted(r, addrs, fingerprints, probe_cc) if fingerprints is not None else None
+        verdicts.append(found or endpoint_verdict(r, network_ok=ok))
+    return verdicts
+
+
+def _fingerprinted(r: EndpointResult, addrs: _Index, fingerprints: FingerprintDB, probe_cc: str) -> Verdict | None:
+    at = Hop(r.hostname, 0)
+    for ip in sorted(addrs.get(r.hostname, ())):
+        match = fingerprints.match_dns(ip)
+        if match is not None and match.confirms_blocking(probe_cc):
+            return _at(ruling("steps.dns_fingerprint").verdict(
+                Technique.DNS_BOGON if is_bogon(ip) else Technique.DNS_SPOOF, at=at, endpoint=r.endpoint,
+                step="dns", answer=ip, **_fingerprint_evidence(match)), Layer.DNS)
+    req = r.request
+    if req is None or not (req.body or req.headers):
+        return None
+    matches = fingerprints.match_http(req.body, req.headers)
+    if not matches or matches[0].false_positive:  # false positives take precedence (a CDN challenge page)
+        return None
+    confirming = [m for m in matches if m.confirms_blocking(probe_cc)]
+    if not confirming:
+        return None
+    return _at(ruling("steps.blockpage_fingerprint").verdict(
+        Technique.HTTP_BLOCKPAGE, at=at, endpoint=r.endpoint, step="http", status_code=req.status_code,
+        **_fingerprint_evidence(confirming[0])), Layer.HTTP)
+
+
+def _fingerprint_evidence(m: FingerprintMatch) -> dict[str, Any]:
+    return dict(fingerprint=m.fingerprint_id, fingerprint_scope=m.scope, fingerprint_countries=list(m.countries) or None)
 
 
 def first_blocked(verdicts: list[Verdict]) -> Verdict | None:
@@ -147,25 +186,28 @@ def failure_technique(layer: Layer, failure: str) -> Technique:
 # --- following one endpoint -------------------------------------------------------------
 
 
-def _follow_request(req, host: str, port: int, scheme: str, steps: Steps, addrs: _Index) -> EndpointResult:
+def _follow_request(req: HTTPTransaction, host: str, port: int, scheme: str, steps: Steps, addrs: _Index) -> EndpointResult:
     name = req.url
     dns = _dns_step(host, steps, addrs)
     if dns is not None:
-        return EndpointResult(name, host, Layer.DNS, dns[0], bogon=dns[1], detail=dns[2])
+        return EndpointResult(name, host, Layer.DNS, dns[0], bogon=dns[1], detail=dns[2], request=req)
     ips = _ips_for(host, addrs)
     connects = [t for t in steps.tcp_connect if t.ip in ips and t.port == port]
     tcp = _tcp_step(connects)
     if tcp is not None:
-        return EndpointResult(name, host, Layer.TCP, tcp, detail=_tcp_detail(connects))
+        return EndpointResult(name, host, Layer.TCP, tcp, detail=_tcp_detail(connects), request=req)
     if scheme == "https":
         shakes = [h for h in steps.tls_handshakes
                   if h.server_name.lower() == host or _address_ip(h.address) in ips]
         if shakes and not any(h.failure is None for h in shakes):
-            return EndpointResult(name, host, Layer.TLS, shakes[0].failure, detail=dict(server_name=host))
+            return EndpointResult(name, host, Layer.TLS, shakes[0].failure, detail=dict(server_name=host),
+                                  request=req)
     if req.failure is not None:
         layer = _layer_of_request_failure(req.failure, scheme)
-        return EndpointResult(name, host, layer, req.failure, detail=dict(status_code=req.status_code))
-    return EndpointResult(name, host, Layer.HTTP, None, detail=dict(status_code=req.status_code))
+        return EndpointResult(name, host, layer, req.failure, detail=dict(status_code=req.status_code),
+                              request=req)
+    return EndpointResult(name, host, Layer.HTTP, None, detail=dict(status_code=req.status_code),
+                          request=req)
 
 
 def _follow_connects(host: str, port: int, connects, steps: Steps, addrs: _Index) -> EndpointResult:

@@ -40,7 +40,7 @@ class Analysis:
 
 def analyze_measurement(m: Measurement, fingerprints: FingerprintDB) -> Analysis:
     """Explain one measurement.  Raises BadRecord when its test keys are malformed."""
-    judged = analyze_nettest(m)  # tests other than web_connectivity (analysis/nettests.py)
+    judged = analyze_nettest(m, fingerprints)  # tests other than web_connectivity (analysis/nettests.py)
     if judged is not None:
         return Analysis(m.uid, None, judged.verdicts, judged.summary)
     if m.test_name not in ANALYSED_TEST_NAMES:
