@@ -19,6 +19,7 @@ from netvigil.analysis.downstream import Downstream
 from netvigil.analysis.endpoint_rules import endpoint_verdicts
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.http_rules import http_verdicts
+from netvigil.analysis.nettests import analyze_nettest
 from netvigil.analysis.observations import build_observations
 from netvigil.analysis.rules import Hop, rule
 from netvigil.model.errors import BadRecord
@@ -39,6 +40,9 @@ class Analysis:
 
 def analyze_measurement(m: Measurement, fingerprints: FingerprintDB) -> Analysis:
     """Explain one measurement.  Raises BadRecord when its test keys are malformed."""
+    judged = analyze_nettest(m, fingerprints)  # tests other than web_connectivity (analysis/nettests.py)
+    if judged is not None:
+        return Analysis(m.uid, None, judged.verdicts, judged.summary)
     if m.test_name not in ANALYSED_TEST_NAMES:
         return Analysis(m.uid, None, (), _insufficient(f"test {m.test_name} is stored but not analysed"))
     tk = m.test_keys

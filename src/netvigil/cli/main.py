@@ -154,7 +154,8 @@ def _stats(args: argparse.Namespace) -> int:
     _out.print(f"{stats['measurements']:,} measurements, {stats['quarantined']:,} quarantined records")
     outcomes = ", ".join(f"{outcome} {count:,}" for outcome, count in stats["by_outcome"].items())
     _out.print(f"summary outcomes: {outcomes or 'none'}")
-    for key, title in (("by_country", "country"), ("by_asn", "ASN"), ("by_technique", "technique")):
+    for key, title in (("by_country", "country"), ("by_asn", "ASN"), ("by_technique", "technique"),
+                       ("by_test", "test")):
         _out.print(_stats_table(title, stats[key]))
     return 0
 

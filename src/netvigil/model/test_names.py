@@ -2,7 +2,8 @@
 
 A measurement whose ``test_name`` is not here is quarantined as unknown rather
 than stored: the name is how every later layer decides what the test keys mean.
-Only ``web_connectivity`` is analysed into verdicts today; the others are stored.
+``web_connectivity`` is analysed by ``analysis/web.py``; most other tests by
+``analysis/nettests.py`` (its registry lists them); the rest are stored only.
 """
 
 ANALYSED_TEST_NAMES = frozenset({"web_connectivity"})

@@ -19,6 +19,7 @@ class Layer(StrEnum):
     TLS = "tls"
     HTTP = "http"
     WEB = "web"  # the measurement as a whole (summary)
+    UDP = "udp"  # datagram exchanges (STUN)
 
 
 class Outcome(StrEnum):
@@ -26,6 +27,7 @@ class Outcome(StrEnum):
     DOWN = "down"  # fails for the control too: the site, not a censor
     OK = "ok"
     UNKNOWN = "unknown"  # not enough evidence either way
+    TAMPERED = "tampered"
 
 
 class Technique(StrEnum):
@@ -54,10 +56,15 @@ class Technique(StrEnum):
     DOWN = "down"
     OK = "ok"
     UNKNOWN = "unknown"
+    # Tests other than web_connectivity (analysis/nettests.py).
+    HTTP_MIDDLEBOX = "http.middlebox"  # a middlebox altered or answered the probe's HTTP traffic
+    TUNNEL_BOOTSTRAP = "tunnel.bootstrap"  # a circumvention tunnel (Tor, Snowflake, Psiphon) did not bootstrap
+    UDP_TIMEOUT = "udp.timeout"
+    UDP_FAILURE = "udp.failure"
 
 
 # The order in which a connection is built: earlier layers explain later failures.
-LAYER_ORDER = {Layer.DNS: 0, Layer.TCP: 1, Layer.TLS: 2, Layer.HTTP: 3, Layer.WEB: 4}
+LAYER_ORDER = {Layer.DNS: 0, Layer.TCP: 1, Layer.TLS: 2, Layer.HTTP: 3, Layer.WEB: 4, Layer.UDP: 1}
 
 
 @dataclass(frozen=True, slots=True)

@@ -316,7 +316,7 @@ class Store:
         return doc, raw
 
     def stats(self) -> dict[str, Any]:
-        """Measurement counts by country, ASN and summary technique, split by summary outcome."""
+        """Measurement counts by country, ASN, summary technique and test, split by summary outcome."""
         def grouped(key: str) -> list[dict[str, Any]]:
             sql = (f"SELECT {key}, coalesce(v.outcome, 'unanalysed'), count(*) FROM measurements m "
                    "LEFT JOIN verdicts v ON v.uid = m.uid AND v.is_summary GROUP BY ALL")
@@ -337,6 +337,7 @@ class Store:
             "by_country": grouped("m.probe_cc"),
             "by_asn": grouped("m.probe_asn"),
             "by_technique": grouped("coalesce(v.technique, 'unanalysed')"),
+            "by_test": grouped("m.test_name"),
         }
 
     def counts(self) -> dict[str, int]:

@@ -70,9 +70,9 @@ def _list_item(row: dict[str, Any]) -> dict[str, Any]:
     """A listed measurement with OONI's three flags derived from its summary verdict."""
     outcome, confidence = row["outcome"], row["confidence"]
     row["measurement_start_time"] = _text(row["measurement_start_time"])
-    row["anomaly"] = outcome == "blocked"
+    row["anomaly"] = outcome in ("blocked", "tampered")  # tampered: a middlebox (OONI flags it too)
     row["confirmed"] = outcome == "blocked" and confidence is not None and confidence >= 1.0
-    row["failure"] = outcome not in ("blocked", "ok")
+    row["failure"] = outcome not in ("blocked", "tampered", "ok")
     return row
 
 

@@ -10,7 +10,7 @@ ingest and analysis times) is compared with the one saved at the last update;
 any difference (``netvigil ingest`` or ``analyze`` ran meanwhile) rebuilds it.
 
 Counts follow OONI's fastpath flags, defined on our outcomes: ``anomaly`` =
-summary outcome ``blocked`` (so it includes confirmed), ``confirmed`` = blocked
+summary outcome ``blocked`` or ``tampered`` (a middlebox; so it includes confirmed), ``confirmed`` = blocked
 with confidence 1.0 (a blockpage fingerprint or equivalent certainty),
 ``failure`` = ``down``, ``unknown`` or not analysed, ``ok`` = ``ok``; so
 ok + anomaly + failure = measurements.
@@ -30,9 +30,9 @@ COUNTS = ("ok_count", "anomaly_count", "confirmed_count", "failure_count", "meas
 SOURCE_SQL = (
     "SELECT CAST(m.measurement_start_time AS DATE), m.probe_cc, m.probe_asn, coalesce(m.domain, ''), "
     "m.test_name, coalesce(v.technique, 'unanalysed'), "
-    "count(*) FILTER (v.outcome = 'ok'), count(*) FILTER (v.outcome = 'blocked'), "
+    "count(*) FILTER (v.outcome = 'ok'), count(*) FILTER (v.outcome IN ('blocked', 'tampered')), "
     "count(*) FILTER (v.outcome = 'blocked' AND v.confidence >= 1.0), "
-    "count(*) FILTER (v.outcome IS NULL OR v.outcome NOT IN ('ok', 'blocked')), count(*) "
+    "count(*) FILTER (v.outcome IS NULL OR v.outcome NOT IN ('ok', 'blocked', 'tampered')), count(*) "
     "FROM measurements m LEFT JOIN verdicts v ON v.uid = m.uid AND v.is_summary {where} GROUP BY ALL"
 )
 _MERGE = ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in COUNTS)
