@@ -11,6 +11,7 @@ import pytest
 
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.cli.main import main
+from netvigil.engine import pipeline
 from netvigil.store.db import open_store
 from netvigil.store.reference_data import shared_data_dir
 from netvigil.store.sources import check_record
@@ -36,7 +37,7 @@ def db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("nettests") / "netvigil.duckdb"
     records = [check_record("fastpath", name, data) for name, data in _non_web_fixtures()]
     with open_store(path) as store:
-        summary = store.ingest(records, FingerprintDB.empty())
+        summary = pipeline.ingest(store, records, FingerprintDB.empty())
     assert (summary.stored, summary.quarantined) == (len(records), 0), summary.by_reason
     return path
 

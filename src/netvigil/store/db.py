@@ -170,6 +170,8 @@ class Store:
 
         ``progress(n)`` is told of each batch of n records read.
         """
+        if not callable(analyse):
+            raise TypeError("Store.ingest takes the analysis as a function: call netvigil.engine.pipeline.ingest")
         summary = IngestSummary()
         batch = _Batch()
         now = _now()
