@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +25,12 @@ from netvigil.analysis.fingerprints import (
     lazy_quantifiers,
     undecodable_byte_pattern,
 )
-from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
+from netvigil.store.reference_data import (
+    load_censoredplanet_signatures,
+    load_default_fingerprints,
+    load_ooni_fingerprints,
+    shared_data_dir,
+)
 
 
 def fp(fingerprint_id: str, pattern: str, scope: str, source: str = "ooni", countries: tuple[str, ...] = (),
@@ -156,6 +162,29 @@ _LAZY_REGEXES = st.recursive(
 def test_lazy_quantifiers_match_the_same_texts(pattern: str, text: str) -> None:
     lazy = lazy_quantifiers(pattern)
     assert (re.search(pattern, text, REGEX_FLAGS) is None) == (re.search(lazy, text, REGEX_FLAGS) is None)
+
+
+def test_loaders_read_u_fffd_as_an_undecodable_byte_and_refuse_bad_utf8(tmp_path: Path) -> None:
+    blockpages = tmp_path / "blockpage_signatures.json"
+    blockpages.write_bytes(b'{"fingerprint":"a_prod_x","pattern":"X Filter"}\n'
+                           b'{"fingerprint":"a_prod_bad","pattern":"caf\xe9 Filter"}\n')
+    false_positives = tmp_path / "false_positive_signatures.json"
+    false_positives.write_text('{"fingerprint":"x_\ufffd\\u001a","pattern":"\ufffd.*\ufffd"}\n', encoding="utf-8")
+    skipped: list[str] = []
+    cp = load_censoredplanet_signatures(blockpages, false_positives, skipped=skipped)
+    assert [(f.fingerprint_id, f.pattern) for f in cp] == [
+        ("x_\ufffd\x1a", "[\udc80-\udcff].*[\udc80-\udcff]"), ("a_prod_x", "X Filter")]
+    assert skipped == ["blockpage_signatures.json:2: not valid UTF-8"]
+    header = "name,scope,other_names,location_found,pattern_type,pattern,confidence_no_fp,expected_countries\n"
+    (tmp_path / "dns.csv").write_text(header, encoding="utf-8")
+    (tmp_path / "http.csv").write_bytes((header + "cp.fp_x_\ufffd\x1a,fp,,body,regexp,\ufffd.*\ufffd,5,\n"
+                                         "cp.fp_lit,fp,,body,contains,a\ufffd,5,\n").encode() + b"ooni.x,isp,,body,contains,\xff,5,\n")
+    skipped = []
+    ooni = load_ooni_fingerprints(tmp_path / "dns.csv", tmp_path / "http.csv", skipped=skipped)
+    assert [(f.pattern_type, f.pattern) for f in ooni] == [
+        ("regexp", "[\udc80-\udcff].*[\udc80-\udcff]"), ("regexp", "a[\udc80-\udcff]")]
+    assert skipped == ["http.csv:4: not valid UTF-8"]
+    assert FingerprintDB(cp + ooni).size == 4
 
 
 # --- the real reference set -----------------------------------------------------
