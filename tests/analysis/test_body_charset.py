@@ -16,27 +16,75 @@ TH = "เว็บไซต์นี้ถูกระงับ"
 DECODING = {
     # name: (body, headers, text, encoding, has undecodable bytes)
     "valid UTF-8 wins over a declared charset": (
-        RU.encode(), [("Content-Type", "text/html; charset=windows-1251")], RU, "utf-8", False),
+        RU.encode(),
+        [("Content-Type", "text/html; charset=windows-1251")],
+        RU,
+        "utf-8",
+        False,
+    ),
     "windows-1251 from the header": (
-        RU.encode("cp1251"), [("content-type", "text/html; charset=windows-1251")], RU, "cp1251", False),
-    "quoted charset in the header": (RU.encode("koi8-r"), [("Content-Type", 'text/html; charset="KOI8-R"')],
-                                     RU, "koi8-r", False),
-    "meta charset": (b"<meta charset=windows-1251>" + RU.encode("cp1251"), [],
-                     "<meta charset=windows-1251>" + RU, "cp1251", False),
-    "meta http-equiv": (b'<meta http-equiv="Content-Type" content="text/html; charset=tis-620">' + TH.encode("cp874"),
-                        [], '<meta http-equiv="Content-Type" content="text/html; charset=tis-620">' + TH, "cp874",
-                        False),
+        RU.encode("cp1251"),
+        [("content-type", "text/html; charset=windows-1251")],
+        RU,
+        "cp1251",
+        False,
+    ),
+    "quoted charset in the header": (
+        RU.encode("koi8-r"),
+        [("Content-Type", 'text/html; charset="KOI8-R"')],
+        RU,
+        "koi8-r",
+        False,
+    ),
+    "meta charset": (
+        b"<meta charset=windows-1251>" + RU.encode("cp1251"),
+        [],
+        "<meta charset=windows-1251>" + RU,
+        "cp1251",
+        False,
+    ),
+    "meta http-equiv": (
+        b'<meta http-equiv="Content-Type" content="text/html; charset=tis-620">' + TH.encode("cp874"),
+        [],
+        '<meta http-equiv="Content-Type" content="text/html; charset=tis-620">' + TH,
+        "cp874",
+        False,
+    ),
     "the header outranks the meta": (
-        b"<meta charset=koi8-r>" + RU.encode("cp1251"), [("Content-Type", "text/html; charset=cp1251")],
-        "<meta charset=koi8-r>" + RU, "cp1251", False),
-    "an unknown label falls back to UTF-8": (b"\xff ok", [("Content-Type", "text/html; charset=klingon")],
-                                             "\ufffd ok", "utf-8", True),
-    "a non-text codec is refused": (b"\xff ok", [("Content-Type", "text/html; charset=base64")],
-                                    "\ufffd ok", "utf-8", True),
-    "UTF-7 is refused": (b"\xff +AGEAYgBj-", [("Content-Type", "text/html; charset=utf-7")],
-                         "\ufffd +AGEAYgBj-", "utf-8", True),
-    "bytes invalid in the declared charset": (b"<meta charset=ascii>\x81 and \x8d", [],
-                                              "<meta charset=ascii>\ufffd and \ufffd", "cp1252", True),
+        b"<meta charset=koi8-r>" + RU.encode("cp1251"),
+        [("Content-Type", "text/html; charset=cp1251")],
+        "<meta charset=koi8-r>" + RU,
+        "cp1251",
+        False,
+    ),
+    "an unknown label falls back to UTF-8": (
+        b"\xff ok",
+        [("Content-Type", "text/html; charset=klingon")],
+        "\ufffd ok",
+        "utf-8",
+        True,
+    ),
+    "a non-text codec is refused": (
+        b"\xff ok",
+        [("Content-Type", "text/html; charset=base64")],
+        "\ufffd ok",
+        "utf-8",
+        True,
+    ),
+    "UTF-7 is refused": (
+        b"\xff +AGEAYgBj-",
+        [("Content-Type", "text/html; charset=utf-7")],
+        "\ufffd +AGEAYgBj-",
+        "utf-8",
+        True,
+    ),
+    "bytes invalid in the declared charset": (
+        b"<meta charset=ascii>\x81 and \x8d",
+        [],
+        "<meta charset=ascii>\ufffd and \ufffd",
+        "cp1252",
+        True,
+    ),
     "an incomplete character at the end is a truncation": (RU.encode()[:-1], [], RU[:-1], "utf-8", False),
 }
 
@@ -61,7 +109,9 @@ def test_meta_is_looked_for_only_at_the_start() -> None:
 
 
 @settings(max_examples=200, deadline=None, database=None)
-@given(body=st.binary(max_size=300), charset=st.sampled_from(["", "windows-1251", "tis-620", "shift_jis", "x"]))
+@given(
+    body=st.binary(max_size=300), charset=st.sampled_from(["", "windows-1251", "tis-620", "shift_jis", "x"])
+)
 def test_any_bytes_decode_without_error(body: bytes, charset: str) -> None:
     decoded = decode_body_bytes(body, [("Content-Type", f"text/html; charset={charset}")])
     assert not re.search("[\udc80-\udcff]", decoded.text)  # text is always searchable

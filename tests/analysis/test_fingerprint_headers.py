@@ -75,12 +75,16 @@ def test_header_cases(name: str) -> None:
     assert reference_matches(SMALL, headers) == expected
 
 
-_VALUE_PARTS = st.sampled_from(["http://a.example/", "http://b", "block", "Filter", "wsa07", "PROXY-1", "\x00",
-                                "x", "/", "123", "é"])
+_VALUE_PARTS = st.sampled_from(
+    ["http://a.example/", "http://b", "block", "Filter", "wsa07", "PROXY-1", "\x00", "x", "/", "123", "é"]
+)
 _HEADERS = st.lists(
-    st.tuples(st.sampled_from(["Location", "location", "Server", "Via", "X-App", "Date"]),
-              st.lists(_VALUE_PARTS, max_size=4).map("".join)),
-    max_size=5)
+    st.tuples(
+        st.sampled_from(["Location", "location", "Server", "Via", "X-App", "Date"]),
+        st.lists(_VALUE_PARTS, max_size=4).map("".join),
+    ),
+    max_size=5,
+)
 
 
 @settings(max_examples=300, deadline=None, database=None)
@@ -98,8 +102,10 @@ DATA = shared_data_dir()
 def real_headers() -> list[Fingerprint]:
     if not DATA.is_dir():
         pytest.skip(f"shared data directory {DATA} is absent")
-    everything = load_ooni_fingerprints(DATA / "ooni-blocking-fingerprints/fingerprints_dns.csv",
-                                        DATA / "ooni-blocking-fingerprints/fingerprints_http.csv")
+    everything = load_ooni_fingerprints(
+        DATA / "ooni-blocking-fingerprints/fingerprints_dns.csv",
+        DATA / "ooni-blocking-fingerprints/fingerprints_http.csv",
+    )
     return [fp for fp in everything if fp.location.startswith("header.")]
 
 
@@ -110,8 +116,13 @@ def test_real_header_fingerprints_agree_with_checking_every_pattern(real_headers
     probes: list[list[tuple[str, str]]] = []
     for fp in real_headers:
         name = fp.location.removeprefix("header.").title()
-        probes += [[(name, fp.pattern)], [(name, fp.pattern + "/x?y=1")], [(name, "go " + fp.pattern)],
-                   [(name, fp.pattern[:-1])], [("Date", "x"), (name, "http://ok.example/"), (name, fp.pattern)]]
+        probes += [
+            [(name, fp.pattern)],
+            [(name, fp.pattern + "/x?y=1")],
+            [(name, "go " + fp.pattern)],
+            [(name, fp.pattern[:-1])],
+            [("Date", "x"), (name, "http://ok.example/"), (name, fp.pattern)],
+        ]
     matched = 0
     for headers in probes:
         expected = reference_matches(real_headers, headers)

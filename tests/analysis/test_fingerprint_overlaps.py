@@ -59,7 +59,9 @@ def test_overlap_resolution_on_hand_made_fingerprints() -> None:
     overlaps, checked = find_overlaps(FingerprintDB(fps), fps)
     assert checked == 3
     assert [(o.blockpage_id, o.specific, o.decided_by) for o in overlaps] == [
-        ("ooni.xx_1", True, "ooni.xx_1"), ("d_corp_y", False, "cp.fp_redirect")]
+        ("ooni.xx_1", True, "ooni.xx_1"),
+        ("d_corp_y", False, "cp.fp_redirect"),
+    ]
     report = overlap_report(overlaps, checked)
     assert "specific blockpages decided by a false positive: 0" in report
     assert "generic signatures a false positive shadows: 1" in report
@@ -75,11 +77,14 @@ MEASUREMENTS = DATA / "ooni-backend/fastpath/fastpath/tests/data"
 def real_set() -> tuple[FingerprintDB, list[Fingerprint]]:
     if not DATA.is_dir():
         pytest.skip(f"shared data directory {DATA} is absent")
-    fps = rd.load_ooni_fingerprints(DATA / "ooni-blocking-fingerprints/fingerprints_dns.csv",
-                                    DATA / "ooni-blocking-fingerprints/fingerprints_http.csv")
+    fps = rd.load_ooni_fingerprints(
+        DATA / "ooni-blocking-fingerprints/fingerprints_dns.csv",
+        DATA / "ooni-blocking-fingerprints/fingerprints_http.csv",
+    )
     fps += rd.load_censoredplanet_signatures(
         DATA / "censoredplanet/assets-censoredplanet/blockpage_signatures.json",
-        DATA / "censoredplanet/assets-censoredplanet/false_positive_signatures.json")
+        DATA / "censoredplanet/assets-censoredplanet/false_positive_signatures.json",
+    )
     fps += rd.load_builtin_fingerprints()
     return FingerprintDB(fps), fps
 
@@ -102,8 +107,9 @@ def known_pages(folder: Path) -> list[tuple[str, Response]]:
     return pages
 
 
-def test_no_false_positive_decides_a_specific_blockpage(real_set: tuple[FingerprintDB, list[Fingerprint]],
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_false_positive_decides_a_specific_blockpage(
+    real_set: tuple[FingerprintDB, list[Fingerprint]], capsys: pytest.CaptureFixture[str]
+) -> None:
     db, fps = real_set
     pages = known_pages(MEASUREMENTS)
     overlaps, checked = find_overlaps(db, fps, pages)

@@ -39,12 +39,23 @@ _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IG
 _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 # WHATWG Encoding labels whose meaning differs from Python's codec of the same name.
 _WHATWG_LABELS = {
-    "iso-8859-1": "cp1252", "latin1": "cp1252", "l1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252",
-    "iso-8859-9": "cp1254", "latin5": "cp1254",
-    "tis-620": "cp874", "windows-874": "cp874", "iso-8859-11": "cp874",
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
-    "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
-    "x-cp1251": "cp1251", "x-sjis": "shift_jis",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "l1": "cp1252",
+    "ascii": "cp1252",
+    "us-ascii": "cp1252",
+    "iso-8859-9": "cp1254",
+    "latin5": "cp1254",
+    "tis-620": "cp874",
+    "windows-874": "cp874",
+    "iso-8859-11": "cp874",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "euc-kr": "cp949",
+    "ks_c_5601-1987": "cp949",
+    "x-cp1251": "cp1251",
+    "x-sjis": "shift_jis",
 }
 # Declared but never meant literally for a byte stream a browser reads as HTML.
 _REFUSED = frozenset({"utf-7", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})

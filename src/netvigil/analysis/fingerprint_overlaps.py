@@ -28,8 +28,12 @@ from netvigil.analysis.fingerprints import REGEX_FLAGS, Fingerprint, Fingerprint
 Response = tuple[str | bytes | None, list[tuple[str, str]]]
 
 _CATEGORY_CHARS = {
-    sre.CATEGORY_DIGIT: "0", sre.CATEGORY_NOT_DIGIT: "a", sre.CATEGORY_SPACE: " ",
-    sre.CATEGORY_NOT_SPACE: "a", sre.CATEGORY_WORD: "a", sre.CATEGORY_NOT_WORD: " ",
+    sre.CATEGORY_DIGIT: "0",
+    sre.CATEGORY_NOT_DIGIT: "a",
+    sre.CATEGORY_SPACE: " ",
+    sre.CATEGORY_NOT_SPACE: "a",
+    sre.CATEGORY_WORD: "a",
+    sre.CATEGORY_NOT_WORD: " ",
 }
 _NEGATED_CANDIDATES = "x Z0-#\u00e9"
 
@@ -145,10 +149,13 @@ def find_overlaps(
     return overlaps, checked
 
 
-def _overlap(db: FingerprintDB, name: str, scope: str, body: str | bytes | None,
-             headers: list[tuple[str, str]]) -> Overlap | None:
+def _overlap(
+    db: FingerprintDB, name: str, scope: str, body: str | bytes | None, headers: list[tuple[str, str]]
+) -> Overlap | None:
     resolved = db.resolve_http(body, headers)
-    false_positives = tuple(m.fingerprint_id for m in resolved.matches + resolved.suppressed if m.false_positive)
+    false_positives = tuple(
+        m.fingerprint_id for m in resolved.matches + resolved.suppressed if m.false_positive
+    )
     if not false_positives or all(m.false_positive for m in resolved.matches):
         return None  # no overlap: no false positive, or no blockpage fingerprint at all
     own = next((m for m in resolved.matches if m.fingerprint_id == name), None)
@@ -156,11 +163,15 @@ def _overlap(db: FingerprintDB, name: str, scope: str, body: str | bytes | None,
     assert decider is not None  # a false positive matched
     specific = own.specific if own is not None else precedence_tier(decider) == 0
     if not decider.false_positive:
-        reason = (f"specific blockpage {decider.fingerprint_id} ({decider.source}, {decider.scope}) decides; "
-                  f"false positives suppressed")
+        reason = (
+            f"specific blockpage {decider.fingerprint_id} ({decider.source}, {decider.scope}) decides; "
+            f"false positives suppressed"
+        )
     else:
-        reason = (f"false positive {decider.fingerprint_id} decides: no specific blockpage matches, "
-                  f"and false positives outrank generic signatures (Censored Planet's order)")
+        reason = (
+            f"false positive {decider.fingerprint_id} decides: no specific blockpage matches, "
+            f"and false positives outrank generic signatures (Censored Planet's order)"
+        )
     return Overlap(name, scope, specific, false_positives, decider.fingerprint_id, decider.specific, reason)
 
 
@@ -170,12 +181,16 @@ def overlap_report(overlaps: Sequence[Overlap], checked: int) -> str:
     generic = [o for o in overlaps if not o.specific]
     lost = [o for o in specific if not o.blockpage_decides]
     lines = [
-        (f"examples checked: {checked}; overlapping a false-positive signature: {len(overlaps)} "
-         f"({len(specific)} specific, {len(generic)} generic)"),
+        (
+            f"examples checked: {checked}; overlapping a false-positive signature: {len(overlaps)} "
+            f"({len(specific)} specific, {len(generic)} generic)"
+        ),
         f"specific blockpages decided by a false positive: {len(lost)}",
         f"generic signatures a false positive shadows: {sum(not o.blockpage_decides for o in generic)}",
     ]
     for o in sorted(overlaps, key=lambda o: (not o.specific, o.blockpage_id)):
         kind = "specific" if o.specific else "generic"
-        lines.append(f"{o.blockpage_id} [{kind}, {o.blockpage_scope}] x {', '.join(o.false_positives)}: {o.resolution}")
+        lines.append(
+            f"{o.blockpage_id} [{kind}, {o.blockpage_scope}] x {', '.join(o.false_positives)}: {o.resolution}"
+        )
     return "\n".join(lines)

@@ -641,7 +641,9 @@ class FingerprintDB:
         ordered, _suppressed = self._resolve(body, headers)
         return list(dict.fromkeys(self._matches[i] for i in ordered))
 
-    def resolve_http(self, body: str | bytes | None, headers: Iterable[tuple[str, str]] = ()) -> HTTPResolution:
+    def resolve_http(
+        self, body: str | bytes | None, headers: Iterable[tuple[str, str]] = ()
+    ) -> HTTPResolution:
         """:meth:`match_http` with the false positives a specific blockpage overruled."""
         ordered, suppressed = self._resolve(body, headers)
         return HTTPResolution(
@@ -649,7 +651,9 @@ class FingerprintDB:
             tuple(dict.fromkeys(self._matches[i] for i in suppressed)),
         )
 
-    def _resolve(self, body: str | bytes | None, headers: Iterable[tuple[str, str]]) -> tuple[list[int], list[int]]:
+    def _resolve(
+        self, body: str | bytes | None, headers: Iterable[tuple[str, str]]
+    ) -> tuple[list[int], list[int]]:
         """Indices of the matches in precedence order, and of the false positives suppressed."""
         headers = headers if isinstance(headers, (list, tuple)) else list(headers)
         text, raw = _body_text(body, headers)

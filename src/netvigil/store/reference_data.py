@@ -168,7 +168,9 @@ def _ooni_fingerprint(row: dict[str | None, str | None]) -> Fingerprint:
     if None in row:
         raise ValueError("more fields than the header has")
     scope = _required(row, "scope").lower()
-    pattern, pattern_type = undecodable_byte_pattern(row.get("pattern") or "", _required(row, "pattern_type").lower())
+    pattern, pattern_type = undecodable_byte_pattern(
+        row.get("pattern") or "", _required(row, "pattern_type").lower()
+    )
     return Fingerprint(
         fingerprint_id=_required(row, "name"),
         source="ooni",
