@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from netvigil.api import categories, rollup
+from netvigil.store import explorer
 from netvigil.store.db import Store, StoreError
 
 # More than the store's ingest setting: aggregations and roll-up rebuilds join whole tables,
@@ -71,6 +72,7 @@ def open_database(path: Path, *, test_lists: Path | None = None) -> Database:
         if test_lists is not None:
             categories.load(writer, test_lists)
         rollup.ensure_fresh(writer)
+        explorer.ensure_fresh(writer)
     return db
 
 

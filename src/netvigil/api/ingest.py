@@ -20,6 +20,7 @@ from netvigil.api import rollup
 from netvigil.api.database import Database
 from netvigil.api.errors import ApiError
 from netvigil.model.measurement import Measurement
+from netvigil.store import explorer
 from netvigil.store.sources import Item, Quarantined, check_record, decode_record, guarded
 
 _CC = re.compile(r"^[A-Z]{2}$")
@@ -102,6 +103,7 @@ def ingest_records(db: Database, items: list[Item], fingerprints: FingerprintDB)
             [uids]).fetchall()}
         reasons = dict(con.execute("SELECT position, reason FROM quarantine WHERE source = ?", [source]).fetchall())
         rollup.add(con, [uid for uid, (src, _, _) in held.items() if src == source])
+        explorer.add(con, [uid for uid, (src, _, _) in held.items() if src == source])
     return [_result(item, uid, held, reasons) for item, uid in checked]
 
 
