@@ -44,6 +44,7 @@ def _percent(share: float) -> str:
 
 templates.env.filters["pretty"] = _pretty
 templates.env.filters["percent"] = _percent
+templates.env.filters["whole_percent"] = lambda share: f"{round(share * 100)}%"
 templates.env.filters["place"] = country_label
 templates.env.tests["domain_name"] = lambda value: isinstance(value, str) and bool(re.match(DOMAIN_PATTERN, value))
 

@@ -72,13 +72,13 @@ const VOTE_WORDS = { yes: "voted yes", no: "voted no", abstain: "abstained", "no
       series: [{ data: votes }],
     });
     chart.setOption({
+      ...stateOption(),
       series: [{
         type: "map", map: "world", roam: true, data,
         itemStyle: { areaColor: "#eceff1", borderColor: "#90a4ae", borderWidth: 0.5 },
         emphasis: { label: { show: false }, itemStyle: { areaColor: "#1565c0" } },
         select: { disabled: true },
       }],
-      ...stateOption(),
     });
     const show = async (mode) => {
       if (mode === "vote" && votes === null) {
