@@ -224,6 +224,18 @@ def country_series(con: duckdb.DuckDBPyConnection, cc: str, since: datetime | No
     return {"probe_cc": cc, "days": daily(con, where, params), "techniques": technique_days(con, where, params)}
 
 
+def country_domains(con: duckdb.DuckDBPyConnection, cc: str, since: datetime | None = None,
+                    until: datetime | None = None) -> list[dict[str, Any]]:
+    """Each domain blocked in a country: since when, how, on how many networks."""
+    where, params = _country_where(cc, since, until)
+    return _grouped(con, "domain_key", f"{where} AND outcome = 'blocked'", params)
+
+
+def country_where(cc: str, since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) of one country and period, for the functions here."""
+    return _country_where(cc, since, until)
+
+
 def _country_where(cc: str, since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
     flt = SearchFilter(probe_cc=cc, since=_naive(since), until=_naive(until))
     return flt.where()
