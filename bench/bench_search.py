@@ -64,7 +64,7 @@ def query_kinds(rng: random.Random) -> dict[str, Callable[[], dict[str, object]]
         return datetime(2026, 1, 1) + timedelta(days=rng.randrange(330))
 
     return {
-        "newest, no filter": lambda: {},
+        "newest, no filter": dict,
         "one country": lambda: {"probe_cc": rng.choice(COUNTRIES)},
         "country + outcome blocked": lambda: {"probe_cc": rng.choice(COUNTRIES), "outcome": "blocked"},
         "domain (twitter.com) + country": lambda: {"domain": "twitter.com", "probe_cc": rng.choice(COUNTRIES)},

@@ -62,7 +62,7 @@ def _render(db_path: Path, cc: str, out: Path) -> tuple[str, str, str, Path]:
 
 def test_first_page_says_what_was_blocked_since_when_and_on_how_many_networks(story_db: Path,
                                                                               tmp_path: Path) -> None:
-    first, whole, _ = _pdf_pages(story_db, "UG", tmp_path)
+    first, _whole, _ = _pdf_pages(story_db, "UG", tmp_path)
     row = next(line for line in first.splitlines() if "twitter.com" in line)
     assert "2026-10-05" in row and re.search(r"\s2\s", row), row  # since 5 October, on 2 networks
     assert "Uganda" in first and "voted yes (in favour)" in first and "A/RES/74/247" in first
@@ -73,7 +73,7 @@ def test_first_page_says_what_was_blocked_since_when_and_on_how_many_networks(st
 
 
 def test_first_page_names_the_networks_that_block_by_dns(story_db: Path, tmp_path: Path) -> None:
-    first, whole, html = _pdf_pages(story_db, "IR", tmp_path)
+    first, _whole, _html = _pdf_pages(story_db, "IR", tmp_path)
     flat = re.sub(r"\s+", " ", first)
     dns = re.search(r"By DNS \(the name lookup\): \d+ networks? — ([A-Z0-9, ]+)", flat)
     assert dns, flat
@@ -132,6 +132,6 @@ def test_incident_kind_and_its_evidence_when_detection_assessed_it(story_db: Pat
 
 
 def test_an_unknown_country_code_is_never_a_country(story_db: Path, tmp_path: Path) -> None:
-    first, whole, _ = _pdf_pages(story_db, "ZZ", tmp_path)
+    first, _whole, _ = _pdf_pages(story_db, "ZZ", tmp_path)
     assert "shutdowns in unknown country" in re.sub(r"\s+", " ", first)
     assert not re.search(r"\bZZ\b", first)

@@ -45,7 +45,7 @@ PAGE_SIZE = 50
 MAX_PAGE = 500
 DOWNLOAD_CAP = 100_000
 # "tampered": DNS or HTTP tampering short of blocking (OONI's middlebox tests and hijacked answers).
-OUTCOMES = (*(o.value for o in Outcome), "tampered", explorer.UNANALYSED)
+OUTCOMES = tuple(dict.fromkeys((*(o.value for o in Outcome), "tampered", explorer.UNANALYSED)))
 TECHNIQUES = (*(t.value for t in Technique), *explorer.LAYERS, explorer.UNANALYSED)
 DOWNLOAD_COLUMNS = explorer.COLUMNS
 

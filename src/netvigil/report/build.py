@@ -9,11 +9,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 import netvigil
+from netvigil.analysis.rules import BY_ID, RULES_VERSION
 from netvigil.api.database import Database
 from netvigil.api.incidents import parse_iso
-from netvigil.report import svg
-from netvigil.analysis.rules import BY_ID, RULES_VERSION
-from netvigil.report import words
+from netvigil.report import svg, words
 from netvigil.report.data import CITED_PER_GROUP, INCIDENT_MARGIN, ReportData, gather
 from netvigil.report.summary import paragraphs
 

@@ -16,8 +16,7 @@ from netvigil.api import aggregation as agg
 from netvigil.api import incidents as inc
 from netvigil.api import queries
 from netvigil.model.places import country_label
-from netvigil.store import explorer
-from netvigil.store import treaty
+from netvigil.store import explorer, treaty
 from netvigil.store.treaty import LegalContext
 
 CITED_PER_GROUP = 3  # latest measurements cited for each blocked (domain, technique)

@@ -47,7 +47,8 @@ class Form:
 def read_form(params: dict[str, str]) -> Form:
     """The search form's fields, checked one by one; bad ones are reported and ignored."""
     values = {k: v.strip() for k, v in params.items() if isinstance(v, str)}
-    problems, chosen = [], {}
+    problems: list[str] = []
+    chosen: dict[str, Any] = {}
     for name, label, pattern in TEXT_FIELDS:
         value = values.get(name, "")
         if name == "probe_cc":
