@@ -233,6 +233,7 @@ def test_empty_states_say_what_is_missing(page: object, empty: Running, screensh
     if path == "/country/NO":
         page.wait_for_selector("#timeline[data-ready]", timeout=15_000)  # type: ignore[attr-defined]
         assert "voted no (against)" in page.inner_text("#legal-vote")  # type: ignore[attr-defined]
+        assert "nothing to chart" in page.inner_text("#timeline")  # type: ignore[attr-defined]
     screenshot(name)
     _assert_nothing_ran(page)
 

@@ -45,6 +45,12 @@ function techniquesOption(days, techniques) {
   try {
     const body = await netvigil.json(`/api/v1/countries/${encodeURIComponent(element.dataset.cc)}/series`);
     const days = body.days;
+    if (!days.length) {
+      element.textContent = "No measurement from this country is held: nothing to chart.";
+      element.classList.add("chart-empty");
+      element.dataset.ready = "0";
+      return;
+    }
     const chart = netvigil.chart(element);
     const views = {
       counts: () => countsOption(days),
