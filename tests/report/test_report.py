@@ -48,7 +48,9 @@ def test_report_pdf_and_html_cite_every_measurement_by_uid_and_sha256(report_db:
                     "Cited measurements"):
         assert heading in text
     assert "critical" in text and "2026-10-14T09:00:00Z" in text
-    assert html.count("<svg") == 2  # daily results and the signal with its shaded outage
+    techniques = {r["technique"] for r in data.technique_days}
+    # daily results, the signal with its shaded outage, then one timeline per technique and per incident
+    assert html.count("<svg") == 2 + len(techniques) + len(data.incidents) and techniques and data.incidents
     assert "&lt;svg onload=window.__xss=3&gt;.example" in html and "<svg onload" not in html
 
 

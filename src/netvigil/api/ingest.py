@@ -21,6 +21,7 @@ from netvigil.store import queries, rollup
 from netvigil.store.database import Database
 from netvigil.api.errors import ApiError
 from netvigil.model.measurement import Measurement
+from netvigil.store import explorer
 from netvigil.store.sources import Item, Quarantined, check_record, decode_record, guarded
 
 _CC = re.compile(r"^[A-Z]{2}$")
@@ -98,6 +99,7 @@ def ingest_records(db: Database, items: list[Item], fingerprints: FingerprintDB)
         held = queries.held_measurements(con, uids)
         reasons = queries.quarantine_reasons(con, source)
         rollup.add(con, [uid for uid, (src, _, _) in held.items() if src == source])
+        explorer.add(con, [uid for uid, (src, _, _) in held.items() if src == source])
     return [_result(item, uid, held, reasons) for item, uid in checked]
 
 

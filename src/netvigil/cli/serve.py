@@ -56,7 +56,8 @@ def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, default=Path("out/reports"), metavar="DIR")
     p.add_argument("--no-pdf", action="store_true", help="write the HTML only")
     p.add_argument("--legal-context", action="store_true",
-                   help="add the country's treaty positions from the shared data (treaty_context)")
+                   help="kept for old scripts: every report now states the country's treaty positions "
+                        "(from $NETVIGIL_SHARED_DATA/treaty_context, 'unknown' where absent)")
     p.set_defaults(func=run_report)
     return p
 
@@ -120,7 +121,7 @@ def run_report(args: argparse.Namespace) -> int:
     try:
         until = datetime.combine(args.end + timedelta(days=1), datetime.min.time())
         written = write_report(db, args.country, datetime.combine(args.start, datetime.min.time()), until,
-                               args.output, pdf=not args.no_pdf, legal_context=args.legal_context)
+                               args.output, pdf=not args.no_pdf)
     finally:
         db.close()
     for path in written:

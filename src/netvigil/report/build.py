@@ -9,11 +9,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 import netvigil
+from netvigil.analysis.rules import BY_ID, RULES_VERSION
+from netvigil.report import svg, words
+from netvigil.report.data import CITED_PER_GROUP, INCIDENT_MARGIN, ReportData, gather
+from netvigil.report.summary import paragraphs
 from netvigil.store.database import Database
 from netvigil.store.incidents import parse_iso
-from netvigil.report import svg
-from netvigil.report.data import CITED_PER_GROUP, ReportData, gather
-from netvigil.report.summary import paragraphs
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
@@ -21,7 +22,7 @@ _COLORS = {"ok": "#2e7d32", "anomaly": "#f9a825", "confirmed": "#c62828", "failu
 
 
 def write_report(db: Database, cc: str, start: datetime, end: datetime, out_dir: Path, *, pdf: bool = True,
-                 legal_context: bool = False) -> list[Path]:
+                 legal_context: bool = True) -> list[Path]:
     """Write ``report-CC-FROM-TO.html`` (and ``.pdf``) into ``out_dir``; returns the paths written."""
     with db.read() as con:
         data = gather(con, cc, start, end, legal_context=legal_context)
@@ -41,7 +42,58 @@ def write_report(db: Database, cc: str, start: datetime, end: datetime, out_dir:
 def render_html(d: ReportData) -> str:
     return _env.get_template("report.html").render(
         d=d, summary=paragraphs(d), charts=_charts(d), version=netvigil.__version__,
-        last_day=d.end - timedelta(days=1), per_group=CITED_PER_GROUP)
+        last_day=d.end - timedelta(days=1), per_group=CITED_PER_GROUP, words=words,
+        technique_charts=_technique_charts(d), incident_charts=_incident_charts(d),
+        rules=_rules(d), rules_version=RULES_VERSION, by_layer=_networks_by_layer(d))
+
+
+def _days(d: ReportData) -> list[str]:
+    count = max(1, (d.end - d.start).days)
+    return [(d.start + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(count)]
+
+
+def _technique_charts(d: ReportData) -> list[tuple[str, Markup]]:
+    """One timeline per technique: blocked measurements per day of the period."""
+    days = _days(d)
+    index = {day: i for i, day in enumerate(days)}
+    per: dict[str, list[int]] = {}
+    for row in d.technique_days:
+        if row["day"] in index:
+            per.setdefault(row["technique"], [0] * len(days))[index[row["day"]]] += row["blocked"]
+    order = sorted(per, key=lambda t: -sum(per[t]))
+    return [(t, Markup(svg.stacked_bars(days, [svg.Stack("blocked", _COLORS["confirmed"], per[t])],
+                                        title=f"{t}: blocked measurements per day"))) for t in order]
+
+
+def _incident_charts(d: ReportData) -> list[tuple[dict[str, object], Markup]]:
+    """One timeline per incident: its signals from before the onset to after the end, the incident shaded."""
+    charts = []
+    for item, signals in zip(d.incidents, d.incident_signals, strict=True):
+        start = parse_iso(str(item["start"]))
+        end = parse_iso(str(item["end"])) if item["end"] else start + INCIDENT_MARGIN
+        series = [svg.Line(f"{s['entity']} {s['source']}", [(parse_iso(t), v) for t, v, _ in s["points"]])
+                  for s in signals]
+        charts.append((item, Markup(svg.lines(series, title=f"Incident in {item['entity']} from {item['start']}",
+                                              start=start - INCIDENT_MARGIN, end=end + INCIDENT_MARGIN,
+                                              shaded=[(start, end)]))))
+    return charts
+
+
+def _rules(d: ReportData) -> list[dict[str, object]]:
+    """The rules behind the verdicts, with their meaning from the rule table."""
+    out = []
+    for used in d.rules:
+        rule_id = str(used["rule"]).split("@")[0]
+        rule = BY_ID.get(rule_id)
+        out.append({**used, "meaning": rule.meaning if rule else "(not in this version's rule table)",
+                    "confidence": words.certainty(rule.confidence) if rule else "—"})
+    return out
+
+
+def _networks_by_layer(d: ReportData) -> list[tuple[str, list[str]]]:
+    """For each layer, the networks seen blocking at it ("which networks block by DNS?")."""
+    return [(layer, [n["probe_asn"] for n in d.network_layers if layer in n["layers"]])
+            for layer in ("dns", "tcp", "tls", "http")]
 
 
 def _charts(d: ReportData) -> dict[str, Markup]:

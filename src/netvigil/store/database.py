@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from netvigil.store import categories, rollup
+from netvigil.store import categories, explorer, rollup
 from netvigil.store.db import Store
 from netvigil.store.schema import connect
 
@@ -64,6 +64,7 @@ def open_database(path: Path, *, test_lists: Path | None = None) -> Database:
         if test_lists is not None:
             categories.load(writer, test_lists)
         rollup.ensure_fresh(writer)
+        explorer.ensure_fresh(writer)
     return db
 
 

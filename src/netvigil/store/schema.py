@@ -46,6 +46,8 @@ MEASUREMENT_TABLES: dict[str, tuple[str, ...]] = {
 ROLLUP_TABLE = "api_daily_counts"
 ROLLUP_STATE = "api_daily_state"
 CATEGORIES_TABLE = "api_domain_categories"
+EXPLORER_TABLE = "explorer_search"
+EXPLORER_STATE = "explorer_state"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         "category_code VARCHAR NOT NULL)",
         "DROP TABLE IF EXISTS observations",
         "DROP TABLE IF EXISTS signals_schema_version",
+    )),
+    Migration(3, "the explorer's flat search table: one row per measurement beside its summary verdict", (
+        f"CREATE TABLE IF NOT EXISTS {EXPLORER_TABLE} (uid VARCHAR NOT NULL, time TIMESTAMP NOT NULL, "
+        "probe_cc VARCHAR NOT NULL, probe_asn VARCHAR NOT NULL, domain VARCHAR, domain_key VARCHAR, "
+        "input VARCHAR, test_name VARCHAR NOT NULL, outcome VARCHAR NOT NULL, technique VARCHAR NOT NULL, "
+        "confidence DOUBLE, rule VARCHAR, sha256 VARCHAR NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {EXPLORER_STATE} (id INTEGER PRIMARY KEY, watermark VARCHAR NOT NULL)",
     )),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

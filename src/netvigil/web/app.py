@@ -14,14 +14,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 import netvigil
-from netvigil.api import collector, routes
+from netvigil.api import collector, explorer, routes
 from netvigil.api.context import Context
 from netvigil.store.database import open_database
 from netvigil.api.errors import install_error_handlers
 from netvigil.api.guard import ApiKeys, RateLimiter
 from netvigil.api.settings import Settings
 from netvigil.store.reference_data import load_default_fingerprints
-from netvigil.web import STATIC_DIR, pages
+from netvigil.web import STATIC_DIR, explorer_pages, pages
 
 log = logging.getLogger("netvigil.api")
 # Scripts and styles only from this server: even if some measured text slipped through
@@ -58,7 +58,9 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(collector.router)
     app.include_router(routes.router)
+    app.include_router(explorer.router)
     app.include_router(pages.router)
+    app.include_router(explorer_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")

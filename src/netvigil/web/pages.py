@@ -19,8 +19,10 @@ from fastapi.templating import Jinja2Templates
 from netvigil.store import countries, queries
 from netvigil.api.context import Context, context, limit_reads
 from netvigil.api.errors import ApiError
-from netvigil.api.params import CC_PATTERN, IncidentId, Since, Uid, Until
+from netvigil.api.params import CC_PATTERN, DOMAIN_PATTERN, IncidentId, Since, Uid, Until
 from netvigil.api.routes import country_overview, incident_with_signals
+from netvigil.model.places import country_label
+from netvigil.store import explorer, treaty
 from netvigil.web import TEMPLATES_DIR, assets_built
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(limit_reads)])
@@ -42,6 +44,9 @@ def _percent(share: float) -> str:
 
 templates.env.filters["pretty"] = _pretty
 templates.env.filters["percent"] = _percent
+templates.env.filters["whole_percent"] = lambda share: f"{round(share * 100)}%"
+templates.env.filters["place"] = country_label
+templates.env.tests["domain_name"] = lambda value: isinstance(value, str) and bool(re.match(DOMAIN_PATTERN, value))
 
 
 def _page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -53,7 +58,8 @@ def home(request: Request, ctx: Ctx, at: Annotated[date | None, Query()] = None)
     with ctx.db.read() as con:
         states = countries.country_states(con, at)
     ranked = sorted(states["countries"], key=lambda c: (countries.STATES.index(c["state"]), -c["anomaly_share"]))
-    return _page(request, "index.html", states=states, ranked=ranked)
+    votes = {v["probe_cc"]: v["vote"] for v in treaty.all_votes()}
+    return _page(request, "index.html", states=states, ranked=ranked, votes=votes)
 
 
 @router.get("/country/{cc}", response_class=HTMLResponse)
@@ -61,7 +67,10 @@ def country_page(request: Request, cc: Annotated[str, Path(pattern=CC_PATTERN)],
                  since: Since = None, until: Until = None) -> HTMLResponse:
     with ctx.db.read() as con:
         overview = country_overview(con, cc, since, until)
-    return _page(request, "country.html", c=overview)
+        networks = explorer.country_networks(con, cc, since, until)
+        techniques = explorer.country_techniques(con, cc, since, until)
+    return _page(request, "country.html", c=overview, networks=networks, techniques=techniques,
+                 legal=treaty.legal_context(cc), layers=explorer.LAYERS)
 
 
 @router.get("/measurement/{uid}", response_class=HTMLResponse)
@@ -81,8 +90,11 @@ def incident_page(request: Request, incident_id: IncidentId, ctx: Ctx) -> HTMLRe
             found = incident_with_signals(con, incident_id)
         except ApiError:
             return _page(request, "missing.html", 404, what="incident", key=incident_id)
-    return _page(request, "incident.html", i=found["incident"], window=found["window"],
-                 series=len(found["signals"]))
+    item = found["incident"]
+    with ctx.db.read() as con:
+        kind = explorer.incident_kinds(con).get((tuple(item["entities"]), item["start"]))
+    return _page(request, "incident.html", i=item, window=found["window"], series=len(found["signals"]),
+                 kind=kind, signal_names=sorted({s["source"] for s in found["signals"]}))
 
 
 @router.get("/favicon.ico")
