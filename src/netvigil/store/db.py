@@ -14,7 +14,9 @@ what was read and its SHA-256 equals the stored one.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -80,6 +82,12 @@ _COLUMNS = {table: tuple(c.split()[0] for c in cols) for table, cols in TABLES.i
 _ARROW = {table: pa.schema([(c.split()[0], _ARROW_TYPES[c.split()[1]]) for c in cols])
           for table, cols in TABLES.items()}
 _OBSERVATION_COLUMNS = frozenset(_COLUMNS["observations"]) - {"uid", "detail"}
+_INTEGER_COLUMNS = {table: tuple(c.split()[0] for c in cols if c.split()[1] == "INTEGER")
+                    for table, cols in TABLES.items()}
+INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+# Strings are matched whole so that digits inside them are skipped; 19 digits may already exceed 2^63.
+_LONG_INTEGER = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|(-?[0-9]{19,})(?![.eE0-9])', re.DOTALL)
+_JSON_WHITESPACE = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\r\n]+', re.DOTALL)
 
 
 class StoreError(Exception):
@@ -288,6 +296,8 @@ class Store:
             "ingested_at": now,
         }
         observations, verdicts = _analysis_rows(analyze_measurement(m, fingerprints), fingerprints, now)
+        _check_integers("observations", observations)
+        _check_integers("verdicts", verdicts)
         return {"measurements": [measurement], "observations": observations, "verdicts": verdicts}
 
     def _quarantine_rows(self, entries: list[Quarantined], now: datetime) -> list[dict[str, Any]]:
@@ -431,6 +441,7 @@ class Store:
         modelled or not, comes back unchanged (the exact source bytes stay available
         through :meth:`raw`).
         """
+        Path(out_path).parent.mkdir(parents=True, exist_ok=True)  # before the work, not after it
         cursor = self._con.cursor()
         count = 0
         try:
@@ -439,7 +450,7 @@ class Store:
             with open(out_path, "wb") as out:
                 for batch in reader:
                     for blob in batch.column(0).to_pylist():
-                        out.write(orjson.dumps(orjson.loads(self._unzstd.decompress(blob))) + b"\n")
+                        out.write(compact_json(self._unzstd.decompress(blob)) + b"\n")
                         count += 1
         finally:
             cursor.close()
@@ -505,6 +516,34 @@ def _analysis_rows(analysis: Analysis, fingerprints: FingerprintDB,
             "fingerprints_version": fingerprints.version, "analysed_at": now,
         })
     return observations, verdicts
+
+
+def compact_json(raw: bytes) -> bytes:
+    """``raw`` re-encoded without whitespace, every number exactly as written.
+
+    orjson reads an integer beyond 64 bits as a float, so a record holding one
+    (an attacker's, or a counter) goes through the standard library, which keeps
+    integers exact; one with an integer too long even for it keeps its own text.
+    """
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    if not any(m.group(1) for m in _LONG_INTEGER.finditer(raw)):
+        return orjson.dumps(orjson.loads(raw))
+    try:
+        return json.dumps(json.loads(raw), separators=(",", ":"), ensure_ascii=False).encode()
+    except ValueError:  # over the interpreter's digit limit for int()
+        return _JSON_WHITESPACE.sub(lambda m: m.group(1) or b"", raw)
+
+
+def _check_integers(table: str, rows: list[dict[str, Any]]) -> None:
+    """Raise BadRecord for a value an INTEGER column cannot hold, so it costs its record, not the batch."""
+    for row in rows:
+        for column in _INTEGER_COLUMNS[table]:
+            value = row.get(column)
+            if value is None or (type(value) is int and INT32_MIN <= value <= INT32_MAX):
+                continue
+            shown = f"{value!r}"[:40]
+            raise BadRecord(f"number out of range: {table}.{column} = {shown} is not a 32-bit integer",
+                            category="number out of range")
 
 
 def _verdict_dict(row: tuple[Any, ...]) -> dict[str, Any]:
