@@ -518,6 +518,11 @@ def _analysis_rows(analysis: Analysis, fingerprints: FingerprintDB,
     return observations, verdicts
 
 
+def decompress_raw(blob: bytes) -> bytes:
+    """A ``raw`` column value (zstd) back to the exact bytes read, for code holding its own cursor."""
+    return zstandard.ZstdDecompressor().decompress(blob)
+
+
 def compact_json(raw: bytes) -> bytes:
     """``raw`` re-encoded without whitespace, every number exactly as written.
 
