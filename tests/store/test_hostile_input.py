@@ -178,3 +178,16 @@ def test_compact_json_keeps_every_number_exact(name):
 
     raw, expected = COMPACT[name]
     assert compact_json(raw) == expected
+
+
+def test_export_command_into_a_missing_folder(tmp_path: Path, jsonl, measurement) -> None:
+    from netvigil.cli import main
+
+    db = str(tmp_path / "d.duckdb")
+    assert main(["--db", db, "ingest", str(jsonl("a.jsonl", [measurement(1)]))]) == 0
+    out = tmp_path / "missing" / "folder" / "all.jsonl"
+    assert main(["--db", db, "export", "--jsonl", str(out)]) == 0
+    assert len(out.read_bytes().splitlines()) == 1
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    assert main(["--db", db, "export", "--jsonl", str(blocker / "all.jsonl")]) == 2

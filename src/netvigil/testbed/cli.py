@@ -86,6 +86,8 @@ def _run(args: argparse.Namespace) -> int:
     scenarios = _load(args.scenarios)
     if scenarios is None:
         return 2
+    if args.output and not _writable(args.output):
+        return 2
     reports: list[ScenarioReport] = []
     fingerprints = load_default_fingerprints()
     try:
@@ -110,6 +112,17 @@ def _run(args: argparse.Namespace) -> int:
             for r in results:
                 out.write(orjson.dumps(r.measurement) + b"\n")
     return 1 if wrong else 0
+
+
+def _writable(path: Path) -> bool:
+    """Create the output's folder and file before the work, so a bad path costs nothing measured."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as exc:
+        print(f"netvigil testbed: cannot write {path}: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _up(args: argparse.Namespace) -> int:
