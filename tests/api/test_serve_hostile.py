@@ -94,7 +94,7 @@ def test_a_second_serve_on_a_held_database_says_who_holds_it(tmp_path: Path) -> 
         wait_ready(f"http://127.0.0.1:{port}")
         second = _serve(db, free_port())
         try:
-            out, err = second.communicate(timeout=60)
+            out, err = second.communicate(timeout=120)
         except subprocess.TimeoutExpired:
             second.kill()
             raise
