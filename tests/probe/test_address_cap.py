@@ -44,3 +44,29 @@ def test_a_measurement_connects_to_at_most_64_addresses_and_records_the_truncati
     assert set(connected) == set(first)  # the first 64 in the answer's order
     assert keys["x_addresses_truncated"] == [{"hostname": NAME, "depth": 0, "measured": 64, "dropped": 3_935}]
     assert set(answers_ip := [a["ipv4"] for a in answers]) == set(ADDRESSES) and len(answers_ip) == 3_999
+
+
+def test_the_helper_answers_and_measures_at_most_64_addresses_of_a_name() -> None:
+    import orjson
+
+    from netvigil.probe.client import fetch
+    from netvigil.probe.helper_server import start_helper
+    from netvigil.probe.net import Net
+    from netvigil.probe.tls import client_context
+
+    async def scenario():
+        dns_server = await start_dns({NAME: ADDRESSES})
+        helper = await start_helper(host="127.0.0.1", port=0, resolver=dns_server.address, ca_file=None,
+                                    allow_private_targets=True)  # the addresses are on loopback
+        try:
+            body = orjson.dumps({"http_request": f"http://{NAME}:9/", "tcp_connect": []})
+            fetched = await fetch(helper.url + "/", net=Net(tls_context=client_context(None)), method="POST",
+                                  body=body, headers=(("Content-Type", "application/json"),), timeout=30)
+            return orjson.loads(fetched.response.body)
+        finally:
+            await helper.close()
+            dns_server.transport.close()
+
+    answer = asyncio.run(scenario())
+    assert len(answer["dns"]["addrs"]) == MAX_ADDRESSES and answer["dns"]["x_addrs_dropped"] == 3_935
+    assert len(answer["tcp_connect"]) == MAX_ADDRESSES
