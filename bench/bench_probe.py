@@ -79,7 +79,8 @@ def serve(conn, tmp: Path) -> None:
         records |= {f"refused{n}.bench": ["127.0.0.1"] for n in range(URLS)}
         records |= {f"hole{n}.bench": ["127.0.0.20"] for n in range(URLS)}
         dns = await start_dns(records)
-        helper = await start_helper(host="127.0.0.1", port=0, resolver=dns.address, ca_file=None)
+        helper = await start_helper(host="127.0.0.1", port=0, resolver=dns.address, ca_file=None,
+                                    allow_private_targets=True)
         hole = blackhole()
         conn.send((dns.address, helper.url, [port_of(o) for o in origins], refused_port(), hole[2]))
         await asyncio.Event().wait()

@@ -20,7 +20,8 @@ NET = Net(tls_context=client_context(None), connect_timeout=1.0, http_timeout=3.
 async def _with_helper(call):
     origin = await start_tcp(serve_bytes(http_response(page("Helper Target Page"))), host="127.0.0.10")
     dns = await start_dns({"site.example": ["127.0.0.10"]})
-    helper = await start_helper(host="127.0.0.1", port=0, resolver=dns.address, ca_file=None)
+    helper = await start_helper(host="127.0.0.1", port=0, resolver=dns.address, ca_file=None,
+                                allow_private_targets=True)  # its targets are on loopback
     try:
         return await call(helper.url, port_of(origin))
     finally:

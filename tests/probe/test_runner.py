@@ -92,8 +92,16 @@ def test_schedule_runs_rounds_with_jitter(tmp_path: Path) -> None:
     assert [s.measured for s in stats] == [1, 1] and len(waits) == 1 and 0.9 * 7200 <= waits[0] <= 1.1 * 7200
 
 
+def collector_answer(body: bytes, statuses: dict[int, str] | None = None) -> bytes:
+    """A 200 in netvigil's collector shape: each line ``stored`` unless ``statuses`` says otherwise."""
+    lines = [line for line in body.split(b"\n") if line.strip()]
+    records = [{"position": f"line {n}", "status": (statuses or {}).get(n, "stored"), "reason": "test"}
+               for n in range(1, len(lines) + 1) if (statuses or {}).get(n, "stored") != "omitted"]
+    return http_response(orjson.dumps({"received": len(lines), "records": records}))
+
+
 class FlakyCollector:
-    """Answers 503 to the first POST, then 200; keeps every accepted body."""
+    """Answers 503 to the first POST, then 200 (every record stored); keeps every accepted body."""
 
     def __init__(self) -> None:
         self.bodies: list[bytes] = []
@@ -108,7 +116,7 @@ class FlakyCollector:
             writer.write(http_response(b"busy", status="503 Service Unavailable"))
         else:
             self.bodies.append(body)
-            writer.write(http_response(b"ok"))
+            writer.write(collector_answer(body))
         await writer.drain()
 
 
@@ -199,3 +207,55 @@ def test_cli_rejects_bad_configuration(tmp_path: Path, monkeypatch: pytest.Monke
     assert args.func(args) == 1
     args = _parser().parse_args(["probe", "--yes-i-understand"])
     assert args.func(args) == 1
+
+
+class ScriptedCollector:
+    """Answers 200 with the given status for each line of every batch (keyed by line number)."""
+
+    def __init__(self, statuses: dict[int, str]) -> None:
+        self.statuses = statuses
+        self.bodies: list[bytes] = []
+
+    async def handle(self, reader, writer) -> None:
+        head = (await read_head(reader)).decode("latin-1").lower()
+        body = await reader.readexactly(int(head.split("content-length:")[1].split("\r\n")[0]))
+        self.bodies.append(body)
+        writer.write(collector_answer(body, self.statuses))
+        await writer.drain()
+
+
+# name -> (status of each of 5 spooled records, left in the spool, moved to rejected/, deleted)
+SPOOL_OUTCOMES = {
+    "every record stored": ({}, 0, 0, 5),
+    "an identical duplicate": ({2: "duplicate"}, 0, 0, 5),
+    "a uid conflict": ({2: "conflict"}, 0, 1, 4),
+    "a quarantined record": ({4: "quarantined"}, 0, 1, 4),
+    "a record the answer does not mention": ({3: "omitted"}, 1, 0, 4),
+    "an answer naming no record": ({n: "omitted" for n in range(1, 6)}, 5, 0, 0),
+}
+
+
+@pytest.mark.parametrize("name", SPOOL_OUTCOMES)
+def test_the_spool_deletes_a_record_only_when_the_collector_holds_it(name: str, tmp_path: Path) -> None:
+    statuses, left, rejected, deleted = SPOOL_OUTCOMES[name]
+    collector = ScriptedCollector(statuses)
+    net = Net(tls_context=client_context(None), connect_timeout=1.0)
+    spool = Spool(tmp_path / "spool")
+    for n in range(5):
+        spool.add({"n": n})
+
+    async def scenario() -> int:
+        server = await start_tcp(collector.handle)
+        try:
+            up = Collector(url=f"http://127.0.0.1:{port_of(server)}/submit", net=net, retries=0, backoff=0.01)
+            return await up.drain(spool)
+        finally:
+            server.close()
+
+    sent = asyncio.run(scenario())
+    assert (len(spool.pending()), len(spool.rejected()), sent) == (left, rejected, deleted)
+    assert len(collector.bodies) == 1, "a batch the collector did not settle must not be resent in a loop"
+    for path in spool.rejected():
+        assert path.with_name(path.name + ".reason").read_text().startswith(("conflict", "quarantined"))
+    kept = sorted(orjson.loads(p.read_bytes())["n"] for p in [*spool.pending(), *spool.rejected()])
+    assert len(kept) == left + rejected  # nothing refused or unanswered is lost

@@ -66,7 +66,8 @@ class Lab:
         self.stack.callback(dns_clean.transport.close)
         test_helper = None
         if helper:
-            th = await start_helper(host="127.0.0.1", port=0, resolver=dns_clean.address, ca_file=ca_file)
+            th = await start_helper(host="127.0.0.1", port=0, resolver=dns_clean.address, ca_file=ca_file,
+                                    allow_private_targets=True)
             self.stack.push_async_callback(th.close)
             test_helper = th.url
         socks5 = None

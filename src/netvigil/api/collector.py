@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from netvigil.api.context import Context, context
@@ -19,12 +20,14 @@ from netvigil.api.ingest import ingest_records, new_source, split_body, summary
 
 router = APIRouter(prefix="/api/v1", tags=["collector"])
 JSON_TYPES = frozenset({"application/json"})
+LONE_STATUS = {"quarantined": 422, "conflict": 409}  # a lone record's refusal; a batch answers 200 per record
 JSONL_TYPES = frozenset({"application/x-ndjson", "application/jsonl", "application/jsonlines"})
 _RESULT_SCHEMA = {"type": "object", "properties": {
     "received": {"type": "integer"}, "stored": {"type": "integer"}, "duplicates": {"type": "integer"},
     "quarantined": {"type": "integer"},
+    "conflicts": {"type": "integer"},
     "records": {"type": "array", "items": {"type": "object", "properties": {
-        "position": {"type": "string"}, "status": {"enum": ["stored", "duplicate", "quarantined"]},
+        "position": {"type": "string"}, "status": {"enum": ["stored", "duplicate", "conflict", "quarantined"]},
         "uid": {"type": "string"}, "sha256": {"type": "string"}, "reason": {"type": "string"}}}}}}
 _OPENAPI = {
     "requestBody": {"required": True, "content": {
@@ -38,6 +41,7 @@ _OPENAPI = {
 @router.post("/measurements", openapi_extra=_OPENAPI, response_class=JSONResponse,
              summary="Submit measurements (API key required)",
              responses={401: {"description": "no or wrong API key"}, 413: {"description": "body or batch too large"},
+                        409: {"description": "the one record's uid is held with other content"},
                         415: {"description": "not JSON or JSONL"}, 422: {"description": "the one record was refused"},
                         429: {"description": "rate limit exceeded"}})
 async def submit(request: Request, ctx: Annotated[Context, Depends(context)]) -> JSONResponse:
@@ -45,7 +49,9 @@ async def submit(request: Request, ctx: Annotated[Context, Depends(context)]) ->
 
     A record that cannot be used is quarantined with its reason and reported in
     ``records``; in a batch the others are still stored (200), a lone record
-    that is refused answers 422.
+    that is refused answers 422.  A record whose uid is already held with other
+    content is a ``conflict`` (a lone one answers 409): both are kept in
+    quarantine with their SHA-256, neither is dropped as a duplicate.
     """
     writer = ctx.keys.writer(request)
     ctx.writes.check(writer)
@@ -53,8 +59,8 @@ async def submit(request: Request, ctx: Annotated[Context, Depends(context)]) ->
     body = await _read_capped(request, ctx.settings.max_body_bytes)
     items = split_body(new_source(writer), body, batch=batch, max_records=ctx.settings.max_batch_records)
     results = await run_in_threadpool(ingest_records, ctx.db, items, ctx.fingerprints)
-    refused = not batch and results[0].status == "quarantined"
-    return JSONResponse(summary(results), status_code=422 if refused else 200)
+    status = 200 if batch else LONE_STATUS.get(results[0].status, 200)
+    return JSONResponse(summary(results), status_code=status)
 
 
 def _is_batch(content_type: str) -> bool:
@@ -73,11 +79,14 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise _too_large(limit)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect as exc:  # gone, or cut off by serve's body timeout: nothing to store
+        raise ApiError(408, "request_timeout", "the body did not arrive in full") from exc
     return b"".join(chunks)
 
 

@@ -172,6 +172,11 @@ def _quarantine(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     if args.jsonl is not None:
+        try:  # before the work: a bad path must not cost a whole export
+            args.jsonl.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _err.print(f"netvigil export: cannot write {args.jsonl}: {exc}")
+            return 2
         with open_store(args.db, read_only=True) as store:
             count = store.export_jsonl(args.jsonl)
         _out.print(f"{args.jsonl}: {count:,} measurements")

@@ -128,6 +128,9 @@ def add_helper_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--resolver", help="udp://HOST:PORT (default: the system resolver)")
     p.add_argument("--ca-file", help="extra trusted CA bundle (PEM)")
+    p.add_argument("--allow-private-targets", action="store_true",
+                   help="also connect to loopback, private, link-local and this machine's own addresses "
+                        "(testbeds only: otherwise anyone can use the helper to reach them)")
     p.set_defaults(func=run_helper)
     return p
 
@@ -263,7 +266,7 @@ async def _vantage_point(args: argparse.Namespace, config: ProbeConfig) -> Probe
 def run_helper(args: argparse.Namespace) -> int:
     async def serve() -> None:
         helper = await start_helper(host=args.host, port=args.port, resolver=args.resolver,
-                                    ca_file=args.ca_file)
+                                    ca_file=args.ca_file, allow_private_targets=args.allow_private_targets)
         print(f"netvigil helper listening on {helper.url}", file=sys.stderr)
         await helper.serve_forever()
 

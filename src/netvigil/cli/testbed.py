@@ -16,6 +16,11 @@ Modes: ``loopback`` (default, no root) runs the network in this process on
 network namespaces with an in-path censor (iptables, tc), servers as
 processes, and the probe inside the client's namespace.
 * ``testbed list`` names the library's scenarios.
+* ``testbed clean`` (root) removes what namespace-mode runs killed by SIGKILL
+  left: namespaces ``nv-<pid>-*`` whose process is gone, the processes still in
+  them, their temporary folders.  A run that is alive is never touched.
+
+SIGTERM is handled like Ctrl-C: the testbed is taken down in order.
 
 SCENARIO is a file or a library scenario's name; ``all`` is the whole library.
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -65,6 +71,8 @@ def add_testbed_parser(subparsers: Any) -> argparse.ArgumentParser:
     _mode_option(up)
     up.set_defaults(func=_up)
     commands.add_parser("list", help="the library's scenarios").set_defaults(func=_list)
+    commands.add_parser("clean", help="remove what killed namespace-mode runs left behind (root; "
+                                      "runs still alive are never touched)").set_defaults(func=_clean)
     return testbed
 
 
@@ -86,8 +94,11 @@ def _run(args: argparse.Namespace) -> int:
     scenarios = _load(args.scenarios)
     if scenarios is None:
         return 2
+    if args.output and not _writable(args.output):
+        return 2
     reports: list[ScenarioReport] = []
     fingerprints = load_default_fingerprints()
+    previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         for scenario in scenarios:
             report = run_scenario(scenario, args.mode, fingerprints=fingerprints)
@@ -99,6 +110,8 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("netvigil testbed: interrupted; the testbed was taken down", file=sys.stderr)
         return INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     results = [r for report in reports for r in report.results]
     print()
     print(format_confusion(results))
@@ -110,6 +123,47 @@ def _run(args: argparse.Namespace) -> int:
             for r in results:
                 out.write(orjson.dumps(r.measurement) + b"\n")
     return 1 if wrong else 0
+
+
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    """SIGTERM is handled as Ctrl-C: the same orderly teardown, wherever the run is.
+
+    Re-sent as SIGINT, it reaches whatever handles Ctrl-C at that moment (asyncio's
+    runner cancels the scenario's task, so the testbed's ``__aexit__`` runs)."""
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def _clean(args: argparse.Namespace) -> int:
+    from netvigil.testbed.netns.testbed import unavailable_reason
+    from netvigil.testbed.netns.clean import clean
+
+    reason = unavailable_reason()
+    if reason is not None:
+        print(f"netvigil testbed clean: {reason}", file=sys.stderr)
+        return 2
+    done = clean()
+    for kind, items in (("namespace", done.namespaces), ("folder", done.folders),
+                        ("process", [str(p) for p in done.processes])):
+        for item in items:
+            print(f"removed {kind} {item}")
+    if done.kept_live:
+        print(f"kept {len(done.kept_live)} item(s) of runs still alive")
+    for failure in done.failures:
+        print(f"netvigil testbed clean: {failure}", file=sys.stderr)
+    if not (done.namespaces or done.folders or done.processes):
+        print("nothing left behind by dead runs")
+    return 1 if done.failures else 0
+
+
+def _writable(path: Path) -> bool:
+    """Create the output's folder and file before the work, so a bad path costs nothing measured."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as exc:
+        print(f"netvigil testbed: cannot write {path}: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _up(args: argparse.Namespace) -> int:

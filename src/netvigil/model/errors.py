@@ -11,6 +11,7 @@ from __future__ import annotations
 class BadRecord(ValueError):
     """A record that cannot be parsed or does not satisfy the format's contract."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, category: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.category = category or reason  # what summaries group by: a reason without its details

@@ -17,6 +17,7 @@ import orjson
 
 from netvigil.model.errors import BadRecord
 from netvigil.model.test_names import KNOWN_TEST_NAMES
+from netvigil.model.uid import checked_uid
 
 REQUIRED_FIELDS = ("test_name", "measurement_start_time")
 # df-000: UTC "YYYY-MM-DD HH:MM:SS"; some probes add fractional seconds or a "T".
@@ -71,7 +72,7 @@ def measurement_from_dict(obj: Any, *, uid: str | None = None) -> Measurement:
         raise BadRecord(f"test_keys is a JSON {type(test_keys).__name__}, not an object")
     input_ = obj.get("input")
     return Measurement(
-        uid=uid or obj.get("measurement_uid") or derive_uid(obj),
+        uid=uid or checked_uid(obj.get("measurement_uid")) or derive_uid(obj),
         report_id=_opt_str(obj.get("report_id")),
         test_name=test_name,
         test_version=_opt_str(obj.get("test_version")),

@@ -240,7 +240,7 @@ def _tags(obj: dict[str, Any]) -> tuple[int | None, bool]:
     depth = None
     for tag in tags:
         if isinstance(tag, str) and tag.startswith("depth="):
-            depth = _int(tag[6:])
+            depth = _bounded(_int(tag[6:]), MAX_DEPTH, "tags.depth")
     return depth, "classic" in tags
 
 
@@ -258,6 +258,19 @@ def _int(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
+
+
+# A redirect chain is at most a few dozen hops; a depth beyond this is not a measurement's.
+MAX_DEPTH = 2 ** 31 - 1
+MAX_PORT = 65535
+
+
+def _bounded(value: int | None, highest: int, what: str) -> int | None:
+    """``value`` if it is in 0..highest; a number outside is the record's fault, never the batch's."""
+    if value is not None and not 0 <= value <= highest:
+        raise BadRecord(f"number out of range: {what} = {str(value)[:40]} is outside 0..{highest}",
+                        category="number out of range")
+    return value
 
 
 def _str(value: Any) -> str:
@@ -298,7 +311,7 @@ def _tcp(raw: Any) -> TCPConnect | None:
     success = status.get("success")
     return TCPConnect(
         ip=ip,
-        port=_int(t.get("port")) or 0,
+        port=_bounded(_int(t.get("port")), MAX_PORT, "tcp_connect.port") or 0,
         success=bool(success) if success is not None else failure is None,
         failure=failure,
         depth=depth or 0,

@@ -15,6 +15,7 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 
 from netvigil.failures import Failure
@@ -46,12 +47,21 @@ def build_query(hostname: str, query_type: str, *, query_id: int | None = None) 
 
 
 def parse_reply(wire: bytes, *, query_id: int, hostname: str, query_type: str) -> DNSReply:
-    """Interpret a reply to the query ``(query_id, hostname, query_type)``.
+    """Interpret a reply to the query ``(query_id, hostname, query_type)``; never raises.
 
     Wrong id -> ``dns_reply_with_wrong_query_id``; undecodable, not a response,
     another question or truncated -> ``dns_server_misbehaving``; error rcodes
     map to their df-007 names; no record of the asked type -> ``dns_no_answer``.
+    Only records of class IN are answers: an on-path injector can send any
+    class (CH, HS, 4711...), and their data are not Internet addresses.
     """
+    try:
+        return _parse_reply(wire, query_id=query_id, hostname=hostname, query_type=query_type)
+    except Exception:  # noqa: BLE001 -- garbage from the wire is a recorded failure, never a crash
+        return DNSReply(Failure.DNS_SERVER_MISBEHAVING.value)
+
+
+def _parse_reply(wire: bytes, *, query_id: int, hostname: str, query_type: str) -> DNSReply:
     if len(wire) >= 2 and int.from_bytes(wire[:2], "big") != query_id:
         return DNSReply(Failure.DNS_REPLY_WITH_WRONG_QUERY_ID.value)
     try:
@@ -87,7 +97,7 @@ def _asks(message: dns.message.Message, hostname: str, query_type: str) -> bool:
 def _answers(message: dns.message.Message):
     for rrset in message.answer:
         kind = _RECORD_TYPES.get(rrset.rdtype)
-        if kind is None:
+        if kind is None or rrset.rdclass != dns.rdataclass.IN:
             continue
         for rdata in rrset:
             value = rdata.target.to_text(omit_final_dot=True) if kind == "CNAME" else rdata.address

@@ -2,7 +2,9 @@
 
 ``POST /`` with a control request answers the control measurement made with the
 probe's own steps (:mod:`th`), connecting directly -- never through a censor.
-``GET /`` is a health check.  Every response carries the client's address in
+``GET /`` is a health check.  It connects to public addresses only (no SSRF,
+no port scans of its own network) unless started for a testbed with
+``allow_private_targets``.  Every response carries the client's address in
 ``X-Netvigil-Client-Ip`` so that our probes learn their public address and
 scrub it from their measurements; it never appears in the JSON answer.
 """
@@ -10,6 +12,7 @@ scrub it from their measurements; it never appears in the JSON answer.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 import orjson
@@ -18,6 +21,7 @@ from netvigil.probe.config import parse_udp_resolver
 from netvigil.probe.control import CLIENT_IP_HEADER
 from netvigil.probe.httpserver import Request, Response, ServerLimits, serve
 from netvigil.probe.net import Net
+from netvigil.probe.target_policy import TargetPolicy
 from netvigil.probe.th import BadControlRequest, control_answer, parse_control_request
 from netvigil.probe.tls import client_context
 
@@ -40,11 +44,14 @@ class HelperServer:
 
 
 async def start_helper(*, host: str, port: int, resolver: str | None, ca_file: str | None,
-                       net: Net | None = None) -> HelperServer:
+                       net: Net | None = None, allow_private_targets: bool = False) -> HelperServer:
     """Listen on ``host:port`` (0: any free port).  ``resolver`` is "udp://HOST:PORT" or None
-    for the system resolver; ``net`` overrides the whole network setup (timeouts, caps)."""
+    for the system resolver; ``net`` overrides the network setup (timeouts, caps) but never the
+    target policy: loopback, private, link-local and own addresses are refused unless
+    ``allow_private_targets`` (testbeds only; see :mod:`netvigil.probe.target_policy`)."""
     net = net or Net(udp_resolver=parse_udp_resolver(resolver) if resolver else None,
                      use_system_resolver=True, tls_context=client_context(ca_file))
+    net = dataclasses.replace(net, target_policy=TargetPolicy(allow_private=allow_private_targets))
     slots = asyncio.Semaphore(MAX_CONCURRENT)
 
     async def handle(request: Request) -> Response:

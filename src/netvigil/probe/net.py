@@ -16,6 +16,7 @@ from netvigil.probe.conn import Conn
 from netvigil.probe.errors import classify
 from netvigil.probe.records import TCPConnectResult
 from netvigil.probe.socks5 import socks5_connect
+from netvigil.probe.target_policy import TargetPolicy
 from netvigil.probe.tls import client_context
 from netvigil.probe.trace import Trace
 
@@ -33,6 +34,7 @@ class Net:
     dns_timeout: float = 5.0
     max_body_bytes: int = 1 << 22
     max_redirects: int = 10
+    target_policy: TargetPolicy | None = None  # the helper's: no loopback, private or own addresses
 
     @classmethod
     def from_config(cls, config: ProbeConfig) -> Net:
@@ -59,6 +61,12 @@ async def tcp_connect(ip: str, port: int, *, net: Net, trace: Trace, transaction
     """Connect (through the SOCKS5 proxy when configured); the record plus the open stream."""
     address = join_hostport(ip, port)
     t0 = trace.now()
+    refusal = net.target_policy.refusal(ip) if net.target_policy is not None else None
+    if refusal is not None:  # decided before any packet: an open and a closed port look the same
+        trace.event("connect", t0=t0, transaction_id=transaction_id, tags=tags, address=address,
+                    failure=refusal)
+        return TCPConnectResult(ip=ip, port=port, transaction_id=transaction_id, t0=t0, t=trace.now(),
+                                tags=tags, failure=refusal), None
     try:
         async with asyncio.timeout(net.connect_timeout):
             reader, writer = await _open(ip, port, net.socks5)

@@ -21,11 +21,17 @@ from netvigil.probe.records import DNSQueryResult
 from netvigil.probe.trace import Trace, tags
 
 
+# Addresses measured per name, as the helper caps the endpoints it is asked about: one 64 KB reply
+# can hold 3,999 A records, and each would cost a connection (two for an http URL).
+MAX_ADDRESSES = 64
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     queries: tuple[DNSQueryResult, ...]
-    addresses: tuple[str, ...]   # from the primary resolver, A before AAAA, no duplicates
+    addresses: tuple[str, ...]   # from the primary resolver, A before AAAA, no duplicates, at most 64
     failure: str | None          # set when the primary resolver gave no address
+    dropped: int = 0             # addresses beyond MAX_ADDRESSES: recorded in the answers, not measured
 
 
 async def resolve(host: str, *, depth: int, net: Net, trace: Trace, side_lookups: bool = True) -> Resolution:
@@ -36,7 +42,7 @@ async def resolve(host: str, *, depth: int, net: Net, trace: Trace, side_lookups
     queries = tuple(q for group in results for q in group)
     addresses = tuple(dict.fromkeys(a for q in main for a in q.addresses()))
     if addresses:
-        return Resolution(queries, addresses, None)
+        return Resolution(queries, addresses[:MAX_ADDRESSES], None, max(0, len(addresses) - MAX_ADDRESSES))
     failure = next((q.failure for q in main if q.failure), Failure.DNS_NO_ANSWER.value)
     return Resolution(queries, (), failure)
 

@@ -97,7 +97,10 @@ async def _dns(target: Target, net: Net, trace: Trace) -> tuple[tuple[str, ...],
     failure = resolution.failure
     if failure is not None:
         failure = _DNS_FAILURES.get(failure, Failure.DNS_SERVER_MISBEHAVING.value)
-    return resolution.addresses, {"failure": failure, "addrs": list(resolution.addresses)}
+    dns = {"failure": failure, "addrs": list(resolution.addresses)}
+    if resolution.dropped:  # more addresses than MAX_ADDRESSES: the first ones are answered and measured
+        dns["x_addrs_dropped"] = resolution.dropped
+    return resolution.addresses, dns
 
 
 async def _check(ip: str, port: int, target: Target, net: Net, trace: Trace) -> Connected:

@@ -88,6 +88,10 @@ def _test_keys(hops: tuple[Hop, ...], control: ControlResult | None, trace: Trac
     }
     if control is not None and control.dropped:
         keys["x_control_dropped"] = list(control.dropped)
+    truncated = [{"hostname": h.target.host, "depth": h.depth, "measured": len(h.resolution.addresses),
+                  "dropped": h.resolution.dropped} for h in hops if h.resolution and h.resolution.dropped]
+    if truncated:  # the answer held more addresses than a measurement connects to (MAX_ADDRESSES)
+        keys["x_addresses_truncated"] = truncated
     return keys
 
 

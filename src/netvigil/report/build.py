@@ -26,9 +26,14 @@ def write_report(db: Database, cc: str, start: datetime, end: datetime, out_dir:
     """Write ``report-CC-FROM-TO.html`` (and ``.pdf``) into ``out_dir``; returns the paths written."""
     with db.read() as con:
         data = gather(con, cc, start, end, legal_context=legal_context)
+    return write_report_data(data, out_dir, pdf=pdf)
+
+
+def write_report_data(data: ReportData, out_dir: Path, *, pdf: bool = True) -> list[Path]:
+    """Write the report of facts already gathered (from the file, or through a server's API)."""
     html = render_html(data)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"report-{cc}-{start:%Y%m%d}-{end:%Y%m%d}"
+    stem = f"report-{data.cc}-{data.start:%Y%m%d}-{data.end:%Y%m%d}"
     written = [out_dir / f"{stem}.html"]
     written[0].write_text(html, encoding="utf-8")
     if pdf:

@@ -27,7 +27,7 @@ def paragraphs(d: ReportData) -> list[str]:
         "as censorship."
     )]
     if d.blocked:
-        domains = sorted({b["domain"] for b in d.blocked})
+        domains = {b["domain"] for b in d.blocked}  # None: an input without a host, still one site
         top = d.techniques[0]
         text.append(f"{len(domains):,} distinct site(s) were blocked. The most common technique was "
                     f"{top['technique']} ({top['anomaly_count']:,} measurements).")

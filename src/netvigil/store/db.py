@@ -18,7 +18,9 @@ what was read and its SHA-256 equals the stored one.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -56,6 +58,12 @@ _ARROW = {table: pa.schema([(c.split()[0], _ARROW_TYPES[c.split()[1]]) for c in 
 VerdictRows = list[dict[str, Any]]
 # Turns one decoded measurement into its verdict rows, stamped with the given time.
 Analyse = Callable[[Measurement, datetime], VerdictRows]
+_INTEGER_COLUMNS = {table: tuple(c.split()[0] for c in cols if c.split()[1] == "INTEGER")
+                    for table, cols in TABLES.items()}
+INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+# Strings are matched whole so that digits inside them are skipped; 19 digits may already exceed 2^63.
+_LONG_INTEGER = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|(-?[0-9]{19,})(?![.eE0-9])', re.DOTALL)
+_JSON_WHITESPACE = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\r\n]+', re.DOTALL)
 
 
 @dataclass
@@ -217,7 +225,9 @@ class Store:
             "source": rec.source, "position": rec.position, "raw": self._zstd.compress(rec.data),
             "ingested_at": now,
         }
-        return {"measurements": [measurement], "verdicts": analyse(m, now)}
+        verdicts = analyse(m, now)
+        _check_integers("verdicts", verdicts)
+        return {"measurements": [measurement], "verdicts": verdicts}
 
     def _quarantine_rows(self, entries: list[Quarantined], now: datetime) -> list[dict[str, Any]]:
         """New quarantine rows; one already stored (or repeated in the batch) is not added twice."""
@@ -362,6 +372,7 @@ class Store:
         modelled or not, comes back unchanged (the exact source bytes stay available
         through :meth:`raw`).
         """
+        Path(out_path).parent.mkdir(parents=True, exist_ok=True)  # before the work, not after it
         cursor = self._con.cursor()
         count = 0
         try:
@@ -370,7 +381,7 @@ class Store:
             with open(out_path, "wb") as out:
                 for batch in reader:
                     for blob in batch.column(0).to_pylist():
-                        out.write(orjson.dumps(orjson.loads(self._unzstd.decompress(blob))) + b"\n")
+                        out.write(compact_json(self._unzstd.decompress(blob)) + b"\n")
                         count += 1
         finally:
             cursor.close()
@@ -413,6 +424,39 @@ class Store:
 def _reanalysis_rows(rec: SourceRecord, uid: str, analyse: Analyse, now: datetime) -> VerdictRows:
     """Rows for a stored measurement, keyed by its stored uid whatever the record now derives."""
     return analyse(replace(decode_record(rec), uid=uid), now)
+
+
+def decompress_raw(blob: bytes) -> bytes:
+    """A ``raw`` column value (zstd) back to the exact bytes read, for code holding its own cursor."""
+    return zstandard.ZstdDecompressor().decompress(blob)
+
+
+def compact_json(raw: bytes) -> bytes:
+    """``raw`` re-encoded without whitespace, every number exactly as written.
+
+    orjson reads an integer beyond 64 bits as a float, so a record holding one
+    (an attacker's, or a counter) goes through the standard library, which keeps
+    integers exact; one with an integer too long even for it keeps its own text.
+    """
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    if not any(m.group(1) for m in _LONG_INTEGER.finditer(raw)):
+        return orjson.dumps(orjson.loads(raw))
+    try:
+        return json.dumps(json.loads(raw), separators=(",", ":"), ensure_ascii=False).encode()
+    except ValueError:  # over the interpreter's digit limit for int()
+        return _JSON_WHITESPACE.sub(lambda m: m.group(1) or b"", raw)
+
+
+def _check_integers(table: str, rows: list[dict[str, Any]]) -> None:
+    """Raise BadRecord for a value an INTEGER column cannot hold, so it costs its record, not the batch."""
+    for row in rows:
+        for column in _INTEGER_COLUMNS[table]:
+            value = row.get(column)
+            if value is None or (type(value) is int and INT32_MIN <= value <= INT32_MAX):
+                continue
+            shown = f"{value!r}"[:40]
+            raise BadRecord(f"number out of range: {table}.{column} = {shown} is not a 32-bit integer",
+                            category="number out of range")
 
 
 def _verdict_dict(row: tuple[Any, ...]) -> dict[str, Any]:

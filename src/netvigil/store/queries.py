@@ -155,3 +155,10 @@ def verdict_versions(con: duckdb.DuckDBPyConnection, cc: str, start: datetime,
            "ON m.uid = v.uid WHERE v.is_summary AND m.probe_cc = ? AND m.measurement_start_time >= ? "
            "AND m.measurement_start_time < ? ORDER BY ALL")
     return [(r, f) for r, f in con.execute(sql, [cc, start, end]).fetchall()]
+
+
+def held_with_raw(con: duckdb.DuckDBPyConnection, uids: list[str]) -> dict[str, tuple[str, str, str, bytes]]:
+    """For each of ``uids`` that is stored: source, position, SHA-256 and the compressed raw record."""
+    rows = con.execute("SELECT uid, source, position, sha256, raw FROM measurements "
+                       "WHERE uid IN (SELECT unnest(?::VARCHAR[]))", [uids]).fetchall()
+    return {uid: (src, pos, sha, raw) for uid, src, pos, sha, raw in rows}

@@ -32,9 +32,12 @@ import orjson
 
 from netvigil.model.errors import BadRecord
 from netvigil.model.measurement import Measurement, measurement_from_dict
+from netvigil.model.uid import checked_uid
 
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 OVERSIZE_HEAD_BYTES = 1024 * 1024  # what an oversize line keeps in quarantine: enough to see what it was
+UNENDED_LINE_FACTOR = 16  # an oversize line is skipped up to 16x the record limit, then reading stops
+UNENDED_LINE = "line without end"
 MEASUREMENT_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
 _SKIP_CHUNK = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
@@ -145,7 +148,10 @@ def _read_lines(source: str, stream: io.BufferedIOBase, max_bytes: int) -> Itera
         for line in iter(lambda: stream.readline(max_bytes + 1), b""):
             number += 1
             if len(line) > max_bytes:
-                yield _oversize(source, f"line {number}", line, stream, max_bytes)
+                entry = _oversize(source, f"line {number}", line, stream, max_bytes)
+                yield entry
+                if entry.category == UNENDED_LINE:
+                    return  # no end in sight (a symlink to /dev/zero): the rest of the file is not read
             elif not line.isspace():
                 yield check_record(source, f"line {number}", line.rstrip(b"\r\n"))
     except (OSError, EOFError, zlib.error) as exc:
@@ -154,10 +160,20 @@ def _read_lines(source: str, stream: io.BufferedIOBase, max_bytes: int) -> Itera
 
 def _oversize(source: str, position: str, head: bytes, stream: io.BufferedIOBase,
               max_bytes: int) -> Quarantined:
-    """Skip the rest of an oversize line without holding it, and keep its first bytes."""
+    """Skip the rest of an oversize line without holding it, and keep its first bytes.
+
+    Skipping stops after :data:`UNENDED_LINE_FACTOR` times the record limit: a
+    line that long is not a record that grew, it is a stream without newlines
+    (``/dev/zero``, a FIFO fed forever) and reading on would never end.
+    """
     total = len(head)
     chunk = head
+    give_up = UNENDED_LINE_FACTOR * max_bytes
     while not chunk.endswith(b"\n"):
+        if total >= give_up:
+            reason = (f"line without end: over {give_up:,} bytes and no newline (the record limit is "
+                      f"{max_bytes:,} bytes); stopped reading this file (first {OVERSIZE_HEAD_BYTES:,} bytes kept)")
+            return Quarantined(source, position, reason, head[:OVERSIZE_HEAD_BYTES], UNENDED_LINE)
         chunk = stream.readline(_SKIP_CHUNK)
         if not chunk:
             break
@@ -278,7 +294,7 @@ def decode_record(rec: SourceRecord) -> Measurement:
         raise BadRecord(f"a JSON {_json_type(obj)}, not an object")
     uid = None
     if "raw_measurement" in obj:
-        uid = obj.get("measurement_uid") if isinstance(obj.get("measurement_uid"), str) else None
+        uid = checked_uid(obj.get("measurement_uid"))
         obj = _unwrap_meta(obj["raw_measurement"])
     return measurement_from_dict(obj, uid=uid)
 
@@ -300,7 +316,7 @@ def guarded(rec: SourceRecord, step: Callable[P, T], *args: P.args, **kwargs: P.
     try:
         return step(*args, **kwargs)
     except BadRecord as exc:
-        return Quarantined(rec.source, rec.position, exc.reason, rec.data, exc.reason)
+        return Quarantined(rec.source, rec.position, exc.reason, rec.data, exc.category)
     except Exception as exc:  # an analysis bug must not stop an ingest of millions of records
         name = type(exc).__name__
         reason = f"unexpected {name}: {exc}"

@@ -121,6 +121,12 @@ class TestbedPKI:
         self.trusted.save(self.folder / _TRUSTED_STEM)
         self.censor.save(self.folder / _CENSOR_STEM)
 
+    def forget_keys(self) -> None:
+        """Delete the authorities' keys from ``folder`` once every process that needs them has loaded
+        them: a run killed later (SIGKILL) leaves no CA private key on disk."""
+        for stem in (_TRUSTED_STEM, _CENSOR_STEM):
+            (self.folder / stem).with_suffix(".key").unlink(missing_ok=True)
+
     @classmethod
     def load(cls, folder: Path, scratch: Path) -> TestbedPKI:
         """The authorities :meth:`save` kept in ``folder``; server certificates go to ``scratch``."""

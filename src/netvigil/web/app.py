@@ -16,12 +16,12 @@ from fastapi.staticfiles import StaticFiles
 import netvigil
 from netvigil.api import collector, explorer, routes
 from netvigil.api.context import Context
-from netvigil.store.database import open_database
 from netvigil.api.errors import install_error_handlers
 from netvigil.api.guard import ApiKeys, RateLimiter
 from netvigil.api.settings import Settings
+from netvigil.store.database import Database, open_database
 from netvigil.store.reference_data import load_default_fingerprints
-from netvigil.web import STATIC_DIR, explorer_pages, pages
+from netvigil.web import STATIC_DIR, explorer_pages, pages, report_data
 
 log = logging.getLogger("netvigil.api")
 # Scripts and styles only from this server: even if some measured text slipped through
@@ -35,12 +35,13 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """An app that opens the store at start-up and closes it at shutdown."""
+def create_app(settings: Settings, *, database: Database | None = None) -> FastAPI:
+    """An app that opens the store at start-up (unless given ``database``, opened by the caller
+    to report a held file clearly) and closes it at shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = open_database(settings.db_path, test_lists=settings.test_lists)
+        db = database or open_database(settings.db_path, test_lists=settings.test_lists)
         app.state.ctx = Context(
             settings=settings, db=db, fingerprints=load_default_fingerprints(settings.fingerprints_dir),
             keys=ApiKeys(settings.api_keys),
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(explorer.router)
     app.include_router(pages.router)
     app.include_router(explorer_pages.router)
+    app.include_router(report_data.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")

@@ -107,7 +107,7 @@ class LoopbackTestbed:
         net = Net(udp_resolver=(self.clean_dns.address, self.clean_dns.port), use_system_resolver=False,
                   socks5=(clean.address, clean.port), tls_context=client_context(str(self.ca_file)))
         helper = await start_helper(host=SERVICE_ADDRESS, port=0, resolver=self.clean_dns.url,
-                                    ca_file=str(self.ca_file), net=net)
+                                    ca_file=str(self.ca_file), net=net, allow_private_targets=True)
         self._stack.push_async_callback(helper.close)
         host, _, port = helper.url.removeprefix("http://").rpartition(":")
         self.plan.add_service(host, int(port))

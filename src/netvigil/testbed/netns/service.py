@@ -77,7 +77,7 @@ async def start_test_helper(spec: RunSpec, stack: AsyncExitStack) -> dict[str, A
     ca_file = str(Path(spec.folder) / "testbed-ca.pem")
     net = Net(udp_resolver=(RESOLVER, DNS_PORT), use_system_resolver=False, tls_context=client_context(ca_file))
     helper = await start_helper(host=HELPER, port=HELPER_PORT, resolver=f"udp://{RESOLVER}:{DNS_PORT}",
-                                ca_file=ca_file, net=net)
+                                ca_file=ca_file, net=net, allow_private_targets=True)
     stack.push_async_callback(helper.close)
     return {"helper": helper.url}
 

@@ -115,6 +115,7 @@ class NamespaceTestbed:
         self._topology.up()
         run_file = RunSpec(self.scenario, self.layout, str(self.folder)).save()
         ready = self._start_services(self.layout, run_file)
+        pki.forget_keys()  # every service has loaded the authorities: their keys leave the disk now
         self._install_rules(self.layout, ready["censor"])
         if self._want_helper:
             self.helper_url = ready["helper"]["helper"]
