@@ -14,6 +14,7 @@ import logging
 
 import orjson
 
+from netvigil.analysis.asn import AsnLookup
 from netvigil.probe.config import parse_udp_resolver
 from netvigil.probe.control import CLIENT_IP_HEADER
 from netvigil.probe.httpserver import Request, Response, ServerLimits, serve
@@ -40,9 +41,10 @@ class HelperServer:
 
 
 async def start_helper(*, host: str, port: int, resolver: str | None, ca_file: str | None,
-                       net: Net | None = None) -> HelperServer:
+                       net: Net | None = None, asn: AsnLookup | None = None) -> HelperServer:
     """Listen on ``host:port`` (0: any free port).  ``resolver`` is "udp://HOST:PORT" or None
-    for the system resolver; ``net`` overrides the whole network setup (timeouts, caps)."""
+    for the system resolver; ``net`` overrides the whole network setup (timeouts, caps);
+    ``asn`` fills ``ip_info`` with AS numbers."""
     net = net or Net(udp_resolver=parse_udp_resolver(resolver) if resolver else None,
                      use_system_resolver=True, tls_context=client_context(ca_file))
     slots = asyncio.Semaphore(MAX_CONCURRENT)
@@ -62,7 +64,7 @@ async def start_helper(*, host: str, port: int, resolver: str | None, ca_file: s
         except BadControlRequest as exc:
             return Response.json(400, {"error": str(exc)}, echo)
         async with slots:
-            answer = await control_answer(query, net=net)
+            answer = await control_answer(query, net=net, asn=asn)
         return Response.json(200, answer, echo)
 
     server = await serve(handle, host, port, ServerLimits())

@@ -32,6 +32,7 @@ import zstandard
 
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.rules import RULES_VERSION
+from netvigil.store.asn import default_asn_lookup
 from netvigil.analysis.web import Analysis, analyze_measurement, observation_rows
 from netvigil.model.errors import BadRecord
 from netvigil.model.measurement import Measurement
@@ -185,7 +186,7 @@ def verdict_lines(records: Iterable[Item], fingerprints: FingerprintDB) -> Itera
     """Analyse records without storing them: one JSON document per measurement."""
     def document(rec: SourceRecord) -> bytes:
         m = decode_record(rec)
-        return encode_json(verdict_document(m, analyze_measurement(m, fingerprints)))
+        return encode_json(verdict_document(m, analyze_measurement(m, fingerprints, default_asn_lookup())))
 
     for item in records:
         yield guarded(item, document, item) if isinstance(item, SourceRecord) else item
@@ -287,7 +288,8 @@ class Store:
             "source": rec.source, "position": rec.position, "raw": self._zstd.compress(rec.data),
             "ingested_at": now,
         }
-        observations, verdicts = _analysis_rows(analyze_measurement(m, fingerprints), fingerprints, now)
+        analysis = analyze_measurement(m, fingerprints, default_asn_lookup())
+        observations, verdicts = _analysis_rows(analysis, fingerprints, now)
         return {"measurements": [measurement], "observations": observations, "verdicts": verdicts}
 
     def _quarantine_rows(self, entries: list[Quarantined], now: datetime) -> list[dict[str, Any]]:
@@ -482,7 +484,7 @@ class Store:
 def _reanalysis_rows(rec: SourceRecord, uid: str, fingerprints: FingerprintDB,
                      now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows for a stored measurement, keyed by its stored uid whatever the record now derives."""
-    analysis = analyze_measurement(replace(decode_record(rec), uid=uid), fingerprints)
+    analysis = analyze_measurement(replace(decode_record(rec), uid=uid), fingerprints, default_asn_lookup())
     return _analysis_rows(analysis, fingerprints, now)
 
 
