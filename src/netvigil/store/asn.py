@@ -53,7 +53,7 @@ class MMDBLookup:
                                "(pip install 'netvigil[geoip]')") from exc
         try:
             self._reader = maxminddb.open_database(str(path))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RuntimeError) as exc:  # InvalidDatabaseError is a RuntimeError
             raise AsnDataError(f"{path}: not a readable MaxMind database: {exc}") from exc
         self.path = path
 
