@@ -3,7 +3,8 @@
 Only the primary ("classic") resolver is judged: it is what a user's browser
 uses (the system resolver, or the resolver a netvigil probe was configured
 with).  DoH answers serve as the unfiltered reference (see ``observations``);
-other extension lookups are kept in observations but not judged here.
+other extension lookups are not judged, but a plain-DNS answer equal to the
+primary one is evidence that it was forged on path.
 """
 
 from __future__ import annotations

@@ -223,7 +223,7 @@ def _answer_row(ip: str, common: dict[str, Any], host: str, ref: _Reference,
     in_reference = (ip in ref_addrs) if ref_addrs else None
     network = AsnInfo(ref.ip_asn.get(ip), ref.ip_org.get(ip))
     asn_match = org_match = in_probe = None
-    if not bogon and in_reference is not True:
+    if not bogon and in_reference is False:  # the database is asked only when addresses differ
         network = ref.network(ip)
         ref_asns, ref_orgs = ref.networks(host)
         key = org_key(network.org)

@@ -116,11 +116,14 @@ def observation_rows(obs: Observations) -> list[dict[str, Any]]:
         rows.append(dict(kind="dns", idx=i, hostname=d.hostname, depth=d.depth, ip=d.answer, port=None,
                          failure=d.failure, detail=dict(
                              engine=d.engine, resolver=d.resolver, query_type=d.query_type,
-                             answer_asn=d.answer_asn, is_bogon=d.is_bogon, in_reference=d.in_reference,
-                             asn_in_reference=d.asn_in_reference, tls_consistent=d.tls_consistent,
+                             answer_asn=d.answer_asn, answer_org=d.answer_org, is_bogon=d.is_bogon,
+                             in_reference=d.in_reference, asn_in_reference=d.asn_in_reference,
+                             org_in_reference=d.org_in_reference, in_probe_network=d.in_probe_network,
+                             tls_consistent=d.tls_consistent,
                              fingerprint=d.fingerprint.fingerprint_id if d.fingerprint else None,
                              reference_failure=d.reference_failure,
-                             reference_addrs=list(d.reference_addrs))))
+                             reference_addrs=list(d.reference_addrs),
+                             reference_names=list(d.reference_names) or None)))
     for i, e in enumerate(obs.endpoints):
         rows.append(dict(kind="endpoint", idx=i, hostname=e.hostname, depth=e.depth, ip=e.ip, port=e.port,
                          failure=e.tcp_failure or e.tls_failure, detail=dict(
