@@ -12,8 +12,9 @@ only the organisation.  ``None`` means "not known", never "no network".
 
 from __future__ import annotations
 
-import ipaddress
 import re
+import socket
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -59,7 +60,10 @@ class RangeTable:
     """Sorted, non-overlapping address ranges per IP version; lookups by bisection.
 
     Ranges that overlap an earlier one are dropped (the first listed wins), so a
-    source's priority order is kept and a lookup never has two answers.
+    source's priority order is kept and a lookup never has two answers.  Columns
+    are flat arrays, not one object per range: a full RouteViews table is half a
+    million ranges, and as objects the garbage collector would walk them all
+    (0.6 s per full collection, measured) for as long as the process lives.
     """
 
     def __init__(self, ranges: Iterable[tuple[int, AsnRange]]) -> None:
@@ -67,30 +71,52 @@ class RangeTable:
         for version, r in ranges:
             if r.first <= r.last:
                 by_version[version].append(r)
-        self._starts: dict[int, list[int]] = {}
-        self._ranges: dict[int, list[AsnRange]] = {}
-        for version, items in by_version.items():
-            kept: list[AsnRange] = []
-            for r in sorted(items, key=lambda r: r.first):
-                if kept and r.first <= kept[-1].last:
-                    continue
-                kept.append(r)
-            self._ranges[version] = kept
-            self._starts[version] = [r.first for r in kept]
+        self._orgs: list[str | None] = [None]
+        org_index: dict[str, int] = {}
+        self._columns = {version: self._build(items, org_index) for version, items in by_version.items()}
+
+    def _build(self, items: list[AsnRange], org_index: dict[str, int]) -> _Columns:
+        kept: list[AsnRange] = []
+        for r in sorted(items, key=lambda r: r.first):
+            if kept and r.first <= kept[-1].last:
+                continue
+            kept.append(r)
+        orgs = array("L")
+        for r in kept:
+            if r.org and r.org not in org_index:
+                org_index[r.org] = len(self._orgs)
+                self._orgs.append(r.org)
+            orgs.append(org_index[r.org] if r.org else 0)
+        return _Columns(_ints(r.first for r in kept), _ints(r.last for r in kept),
+                        array("L", (r.asn or 0 for r in kept)), orgs)
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._ranges.values())
+        return sum(len(c.asns) for c in self._columns.values())
 
     def lookup(self, ip: str) -> AsnInfo:
         parsed = _parse_ip(ip)
         if parsed is None:
             return UNKNOWN
         version, value = parsed
-        i = bisect_right(self._starts[version], value) - 1
-        if i < 0:
+        c = self._columns[version]
+        i = bisect_right(c.starts, value) - 1
+        if i < 0 or value > c.lasts[i]:
             return UNKNOWN
-        r = self._ranges[version][i]
-        return AsnInfo(r.asn, r.org) if value <= r.last else UNKNOWN
+        return AsnInfo(c.asns[i] or None, self._orgs[c.orgs[i]])
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    starts: Sequence[int]
+    lasts: Sequence[int]
+    asns: array
+    orgs: array
+
+
+def _ints(values: Iterable[int]) -> Sequence[int]:
+    """A flat unsigned 64-bit array when every value fits (IPv4), else a list (IPv6)."""
+    items = list(values)
+    return array("Q", items) if all(v < 2**64 for v in items) else items
 
 
 class ChainLookup:
@@ -135,16 +161,22 @@ def org_key(org: str | None) -> str | None:
 
 
 def _parse_ip(ip: str) -> tuple[int, int] | None:
-    try:
-        parsed = ipaddress.ip_address(ip.strip("[]"))
-    except ValueError:
-        return None
-    return parsed.version, int(parsed)
+    """(version, integer) of a textual address; ``inet_pton`` is strict and ten times
+    faster than ``ipaddress``, which matters when a range file has a million of them."""
+    text = ip.strip("[]")
+    for family, version in ((socket.AF_INET, 4), (socket.AF_INET6, 6)):
+        try:
+            return version, int.from_bytes(socket.inet_pton(family, text), "big")
+        except (OSError, ValueError):
+            continue
+    return None
 
 
 def ip_range(first: str, last: str) -> tuple[int, int, int]:
     """(version, first, last) of an inclusive range given as two addresses; raises ValueError."""
-    a, b = ipaddress.ip_address(first), ipaddress.ip_address(last)
-    if a.version != b.version:
+    a, b = _parse_ip(first), _parse_ip(last)
+    if a is None or b is None:
+        raise ValueError(f"range {first[:45]!r}-{last[:45]!r} is not two IP addresses")
+    if a[0] != b[0]:
         raise ValueError(f"range {first}-{last} mixes IPv4 and IPv6")
-    return a.version, int(a), int(b)
+    return a[0], a[1], b[1]
