@@ -170,7 +170,7 @@ def test_stats_counts_by_country_asn_and_technique(store, jsonl, measurement, no
     assert (stats["measurements"], stats["quarantined"]) == (3, 0)
     assert stats["by_outcome"] == {"blocked": 2, "unknown": 1}
     assert stats["by_country"][0] == {"key": "IT", "measurements": 2, "blocked": 1, "down": 0, "ok": 0,
-                                      "unknown": 1, "unanalysed": 0}
+                                      "unknown": 1, "tampered": 0, "unanalysed": 0}
     assert {r["key"]: r["measurements"] for r in stats["by_asn"]} == {"AS137": 2, "AS197207": 1}
     assert {r["key"]: r["measurements"] for r in stats["by_technique"]} == {"dns.bogon": 2, "unknown": 1}
 

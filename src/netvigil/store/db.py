@@ -186,7 +186,7 @@ def verdict_lines(records: Iterable[Item], fingerprints: FingerprintDB) -> Itera
     """Analyse records without storing them: one JSON document per measurement."""
     def document(rec: SourceRecord) -> bytes:
         m = decode_record(rec)
-        return encode_json(verdict_document(m, analyze_measurement(m, fingerprints, default_asn_lookup())))
+        return encode_json(verdict_document(m, _analyze(m, fingerprints)))
 
     for item in records:
         yield guarded(item, document, item) if isinstance(item, SourceRecord) else item
@@ -288,8 +288,7 @@ class Store:
             "source": rec.source, "position": rec.position, "raw": self._zstd.compress(rec.data),
             "ingested_at": now,
         }
-        analysis = analyze_measurement(m, fingerprints, default_asn_lookup())
-        observations, verdicts = _analysis_rows(analysis, fingerprints, now)
+        observations, verdicts = _analysis_rows(_analyze(m, fingerprints), fingerprints, now)
         return {"measurements": [measurement], "observations": observations, "verdicts": verdicts}
 
     def _quarantine_rows(self, entries: list[Quarantined], now: datetime) -> list[dict[str, Any]]:
@@ -484,8 +483,14 @@ class Store:
 def _reanalysis_rows(rec: SourceRecord, uid: str, fingerprints: FingerprintDB,
                      now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows for a stored measurement, keyed by its stored uid whatever the record now derives."""
-    analysis = analyze_measurement(replace(decode_record(rec), uid=uid), fingerprints, default_asn_lookup())
+    analysis = _analyze(replace(decode_record(rec), uid=uid), fingerprints)
     return _analysis_rows(analysis, fingerprints, now)
+
+
+def _analyze(m: Measurement, fingerprints: FingerprintDB) -> Analysis:
+    """The analysis, with IP-to-ASN lookups when ``$NETVIGIL_ASN_DB`` names a database."""
+    asn = default_asn_lookup()
+    return analyze_measurement(m, fingerprints) if asn is None else analyze_measurement(m, fingerprints, asn)
 
 
 def _analysis_rows(analysis: Analysis, fingerprints: FingerprintDB,
