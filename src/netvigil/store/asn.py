@@ -25,8 +25,8 @@ import gzip
 import ipaddress
 import os
 from collections.abc import Iterator
-from itertools import chain
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
