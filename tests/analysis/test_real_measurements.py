@@ -26,10 +26,12 @@ EXPECTED = {
     # Indonesia 2025: archive.org redirects to the government's blocking site (OONI classic: blocking=false).
     "20250527233111.802678_ID_webconnectivity_5a37ec909dbf14e3.json":
         ("http.blockpage", "blocked", "http.blockpage_fingerprint", {"fingerprint": "ooni.id_lamanlabuh_kominfo"}),
-    # China: the resolver answers for a name the helper says does not exist.
-    "web_connectivity_odd_hdr.json": ("dns.spoof", "blocked", "dns.answer_for_nonexistent_name", {}),
-    # Slovakia: NXDOMAIN while the helper resolves the name.
-    "requests_none.json": ("dns.nxdomain", "blocked", "dns.failure_reference_ok", {}),
+    # China: the helper says the name does not exist; China Telecom's resolver answers with
+    # an address that redirects to search.114so.cn (ISP NXDOMAIN rewriting, OONI classic: dns).
+    "web_connectivity_odd_hdr.json": ("down", "down", "dns.nxdomain_rewriting", {}),
+    # Slovakia: NXDOMAIN; the helper's only "address" is the CNAME wikispaces.com and its own
+    # fetch failed at DNS: the site is defunct (OONI classic: dns).
+    "requests_none.json": ("down", "down", "dns.failure_reference_failed", {"reference_names": ["wikispaces.com"]}),
     # Australia: a redirect to a firewall's user-check portal on a private address.
     "web_connectivity_b64_hdr.json": ("http.blockpage", "blocked", "http.redirect_to_bogon", {}),
     # Netherlands: the probe crashed on a non-ASCII header; no HTTP data (OONI classic: http-failure).

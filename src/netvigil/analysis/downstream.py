@@ -8,8 +8,8 @@ likewise an endpoint failure is discounted when the page loaded anyway.
 from __future__ import annotations
 
 from netvigil.analysis.http_compare import matches_control
-from netvigil.failures import is_tls_certificate
-from netvigil.model.observation import Observations
+from netvigil.failures import Failure, is_tls_certificate
+from netvigil.model.observation import HTTPObservation, Observations
 from netvigil.model.web_connectivity import ControlStep
 
 
@@ -26,12 +26,19 @@ class Downstream:
             and (final.scheme == "https" or final.ctrl is None or matches_control(final)[0])
             and not any(not m.false_positive for m in final.fingerprints)
         )
+        self.ipv6_unavailable = _no_ipv6_route(obs)
 
     def failure_through(self, ips: list[str], depth: int) -> str | None:
-        """A symptom on the answered addresses at this hop, if the control saw none."""
+        """A symptom on the answered addresses at this hop, if the control saw none.
+
+        IPv6 connects of a probe without IPv6 connectivity are no symptom: they
+        fail for every IPv6 destination, whatever DNS answered.
+        """
         wanted = set(ips)
         for e in self.obs.endpoints:
             if e.ip not in wanted or e.depth != depth:
+                continue
+            if e.is_ipv6 and self.ipv6_unavailable:
                 continue
             if not e.tcp_success and (_succeeded(e.ctrl_tcp) or self.control_fetched):
                 return f"tcp {e.tcp_failure} on {e.endpoint}"
@@ -47,9 +54,26 @@ class Downstream:
                 return f"http response differs from the control ({h.status_code}, {h.body_length} bytes)"
         return None
 
+    def served_through(self, depth: int) -> HTTPObservation | None:
+        """The response fetched at this hop: a blockpage if one came back, else the first response."""
+        responses = [h for h in self.obs.http if h.depth == depth and h.status_code is not None]
+        pages = [h for h in responses if any(not m.false_positive for m in h.fingerprints)]
+        return (pages or responses or [None])[0]
+
     def content_matches_control(self, depth: int) -> bool:
         return self.final is not None and self.final.depth >= depth and self.final_ok and self.control_fetched
 
 
 def _succeeded(step: ControlStep | None) -> bool:
     return step is not None and step.success
+
+
+_NO_ROUTE = frozenset({Failure.NETWORK_UNREACHABLE, Failure.HOST_UNREACHABLE})
+
+
+def _no_ipv6_route(obs: Observations) -> bool:
+    """The probe has no IPv6 connectivity: IPv6 connects were tried, none succeeded, and
+    the kernel reported no route for at least one (ENETUNREACH / EHOSTUNREACH)."""
+    v6 = [e for e in obs.endpoints if e.is_ipv6]
+    return (bool(v6) and not any(e.tcp_success for e in v6)
+            and any(e.tcp_failure in _NO_ROUTE for e in v6))

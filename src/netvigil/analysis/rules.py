@@ -17,7 +17,7 @@ from typing import Any
 
 from netvigil.model.verdict import Layer, Outcome, Technique, Verdict
 
-RULES_VERSION = "2026.11.1"
+RULES_VERSION = "2026.12.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ def _r(rule_id: str, layer: Layer, outcome: Outcome, confidence: float, meaning:
     return Rule(rule_id, version, layer, outcome, confidence, meaning)
 
 
-B, D, K, U = Outcome.BLOCKED, Outcome.DOWN, Outcome.OK, Outcome.UNKNOWN
+B, D, K, U, T = Outcome.BLOCKED, Outcome.DOWN, Outcome.OK, Outcome.UNKNOWN, Outcome.TAMPERED
 DNS, TCP, TLS, HTTP, WEB = Layer.DNS, Layer.TCP, Layer.TLS, Layer.HTTP, Layer.WEB
 
 RULES: tuple[Rule, ...] = (
@@ -66,9 +66,16 @@ RULES: tuple[Rule, ...] = (
     _r("dns.bogon_in_reference", DNS, D, 0.8, "The unfiltered reference returns the same non-routable address: the site is unreachable from the Internet for everyone."),
     _r("dns.bogon_not_in_reference", DNS, B, 0.95, "A non-routable answer (private, loopback, reserved) that the unfiltered reference did not return."),
     _r("dns.bogon_no_reference", DNS, U, 0.5, "A non-routable answer with no unfiltered reference to compare with."),
-    _r("dns.answer_for_nonexistent_name", DNS, B, 0.9, "The resolver answered with addresses for a name the unfiltered reference says does not exist."),
-    _r("dns.consistent", DNS, K, 0.9, "An answer is among the reference's addresses or shares their ASN."),
-    _r("dns.inconsistent_and_failing", DNS, B, 0.85, "No answer is among the reference's addresses or ASNs, and the answered addresses then failed or served different content while the control succeeded."),
+    # A name the reference says does not exist, answered by the probe's resolver anyway.
+    _r("dns.nonexistent_name_blockpage", DNS, B, 0.7, "The unfiltered reference says the name does not exist, yet the probe's resolver answered and the address served a blockpage (a fingerprint that is not a false positive): a censor points blocked names, existing or not, at its blockpage."),
+    _r("dns.nonexistent_name_injected", DNS, T, 0.6, "The unfiltered reference says the name does not exist; nothing could be fetched through the probe's answer, and a public resolver asked over plain DNS returned the same address: forged on path, but nothing that exists was denied."),
+    _r("dns.nxdomain_rewriting", DNS, D, 0.8, "The unfiltered reference says the name does not exist and the probe's resolver answered anyway (ISP NXDOMAIN rewriting, typically to a search or advertising page). A name that does not exist cannot be censored: the site is down; the rewriting is kept as a note."),
+    # DNS consistency, in OONI's order: equal addresses, same network, TLS proof, HTTP match.
+    _r("dns.consistent_address", DNS, K, 0.9, "An answer is among the unfiltered reference's addresses."),
+    _r("dns.consistent_asn", DNS, K, 0.85, "No answer equals the reference's, but one lies in the same AS as the reference's addresses (a CDN hands out other edges of its network)."),
+    _r("dns.consistent_org", DNS, K, 0.75, "No answer equals the reference's or shares its AS number, but one belongs to the same organisation (a CDN that announces several ASes)."),
+    _r("dns.inconsistent_and_failing", DNS, B, 0.85, "No answer is among the reference's addresses or networks, and the answered addresses then failed or served different content while the control succeeded (IPv6 connects of a probe without IPv6 do not count).", version=2),
+    _r("dns.hijacked_to_proxy", DNS, T, 0.6, "The answers lie in the probe's own network, outside the reference's networks, while the probe's own encrypted (DoH) lookup placed the name elsewhere; the right page still arrived through them: DNS sends users to a transparent proxy."),
     _r("dns.tls_consistent", DNS, K, 0.85, "Answers differ from the reference, but the address proved with a valid TLS certificate that it serves the name, and nothing failed through it."),
     _r("dns.inconsistent_content_ok", DNS, K, 0.6, "Answers differ from the reference (CDN or geo-DNS) but the content fetched through them matches the control."),
     _r("dns.inconsistent_unexplained", DNS, U, 0.5, "Answers differ from the reference and nothing downstream confirms or refutes interference (a known false-positive source)."),
@@ -112,3 +119,11 @@ BY_ID: dict[str, Rule] = {rule.rule_id: rule for rule in RULES}
 
 def rule(rule_id: str) -> Rule:
     return BY_ID[rule_id]
+
+
+# Rules no longer emitted, kept so that stored verdicts citing them stay traceable.
+RETIRED_RULES: tuple[Rule, ...] = (
+    _r("dns.answer_for_nonexistent_name", DNS, B, 0.9, "The resolver answered with addresses for a name the unfiltered reference says does not exist. Retired 2026.12: replaced by dns.nxdomain_rewriting, dns.nonexistent_name_blockpage and dns.nonexistent_name_injected."),
+    _r("dns.consistent", DNS, K, 0.9, "An answer is among the reference's addresses or shares their ASN. Retired 2026.12: split into dns.consistent_address and dns.consistent_asn (plus dns.consistent_org)."),
+    _r("dns.inconsistent_and_failing", DNS, B, 0.85, "No answer is among the reference's addresses or ASNs, and the answered addresses then failed or served different content while the control succeeded. Retired 2026.12 by version 2 (IPv6 on probes without IPv6)."),
+)

@@ -3,8 +3,9 @@
 ``analyze_measurement`` is the single entry point used by the store, the CLI and
 the evaluation.  The summary is the verdict that explains the measurement: the
 first interference along the connection (earliest redirect hop, then DNS before
-TCP before TLS before HTTP); failing that, a ``down`` verdict; failing that, the
-final page's ``ok``.  Verdicts that are mere consequences of an earlier blocked
+TCP before TLS before HTTP); failing that, tampering short of blocking
+(``tampered``); failing that, a ``down`` verdict; failing that, the final page's
+``ok``.  Verdicts that are mere consequences of an earlier blocked
 layer at the same hop are dropped, so a spoofed DNS answer is not reported a
 second time as a TCP failure.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from netvigil.analysis.asn import AsnLookup
 from netvigil.analysis.dns_rules import dns_verdicts
 from netvigil.analysis.downstream import Downstream
 from netvigil.analysis.endpoint_rules import endpoint_verdicts
@@ -38,8 +40,10 @@ class Analysis:
     summary: Verdict
 
 
-def analyze_measurement(m: Measurement, fingerprints: FingerprintDB) -> Analysis:
-    """Explain one measurement.  Raises BadRecord when its test keys are malformed."""
+def analyze_measurement(m: Measurement, fingerprints: FingerprintDB, asn: AsnLookup | None = None) -> Analysis:
+    """Explain one measurement.  Raises BadRecord when its test keys are malformed.
+
+    ``asn`` (an IP-to-ASN database) completes the networks the measurement does not name."""
     judged = analyze_nettest(m, fingerprints)  # tests other than web_connectivity (analysis/nettests.py)
     if judged is not None:
         return Analysis(m.uid, None, judged.verdicts, judged.summary)
@@ -50,7 +54,7 @@ def analyze_measurement(m: Measurement, fingerprints: FingerprintDB) -> Analysis
         return Analysis(m.uid, None, (), _insufficient("the measurement has no test_keys"))
     if not m.input:
         raise BadRecord("web_connectivity measurement without an input URL")
-    obs = build_observations(m.input, parse_web_connectivity(tk), fingerprints)
+    obs = build_observations(m.input, parse_web_connectivity(tk), fingerprints, asn=asn, probe_asn=m.probe_asn)
     verdicts = judge(obs, m.probe_cc)
     return Analysis(m.uid, obs, verdicts, summarize(verdicts, obs))
 
@@ -92,7 +96,7 @@ def summarize(verdicts: tuple[Verdict, ...], obs: Observations) -> Verdict:
     """
     on_path = [v for v in verdicts if not v.evidence.get("side_check")]
     side = [v for v in verdicts if v.evidence.get("side_check")]
-    for outcome in (Outcome.BLOCKED, Outcome.DOWN):
+    for outcome in (Outcome.BLOCKED, Outcome.TAMPERED, Outcome.DOWN):
         for v in on_path + side:
             if v.outcome is outcome:
                 return v
@@ -116,11 +120,14 @@ def observation_rows(obs: Observations) -> list[dict[str, Any]]:
         rows.append(dict(kind="dns", idx=i, hostname=d.hostname, depth=d.depth, ip=d.answer, port=None,
                          failure=d.failure, detail=dict(
                              engine=d.engine, resolver=d.resolver, query_type=d.query_type,
-                             answer_asn=d.answer_asn, is_bogon=d.is_bogon, in_reference=d.in_reference,
-                             asn_in_reference=d.asn_in_reference, tls_consistent=d.tls_consistent,
+                             answer_asn=d.answer_asn, answer_org=d.answer_org, is_bogon=d.is_bogon,
+                             in_reference=d.in_reference, asn_in_reference=d.asn_in_reference,
+                             org_in_reference=d.org_in_reference, in_probe_network=d.in_probe_network,
+                             tls_consistent=d.tls_consistent,
                              fingerprint=d.fingerprint.fingerprint_id if d.fingerprint else None,
                              reference_failure=d.reference_failure,
-                             reference_addrs=list(d.reference_addrs))))
+                             reference_addrs=list(d.reference_addrs),
+                             reference_names=list(d.reference_names) or None)))
     for i, e in enumerate(obs.endpoints):
         rows.append(dict(kind="endpoint", idx=i, hostname=e.hostname, depth=e.depth, ip=e.ip, port=e.port,
                          failure=e.tcp_failure or e.tls_failure, detail=dict(

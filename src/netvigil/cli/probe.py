@@ -26,6 +26,7 @@ from netvigil.probe.net import Net
 from netvigil.probe.reachability import Endpoint, Schedule, parse_endpoint, read_endpoints, run_rounds
 from netvigil.probe.runner import RunOptions, append_jsonl, run_list, run_scheduled, write_jsonl
 from netvigil.probe.spool import Collector, Spool
+from netvigil.store.asn import AsnDataError, default_asn_lookup, open_asn_lookup
 
 _DEFAULTS = ProbeConfig()
 
@@ -131,6 +132,9 @@ def add_helper_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     p.add_argument("--allow-private-targets", action="store_true",
                    help="also connect to loopback, private, link-local and this machine's own addresses "
                         "(testbeds only: otherwise anyone can use the helper to reach them)")
+    p.add_argument("--asn-db", action="append", default=[],
+                   help="IP-to-ASN source for ip_info (.mmdb, ip-location-db CSV, or 'geoip2fast'); "
+                        "repeatable, first wins (default: $NETVIGIL_ASN_DB)")
     p.set_defaults(func=run_helper)
     return p
 
@@ -265,14 +269,16 @@ async def _vantage_point(args: argparse.Namespace, config: ProbeConfig) -> Probe
 
 def run_helper(args: argparse.Namespace) -> int:
     async def serve() -> None:
+        asn = open_asn_lookup(args.asn_db) if args.asn_db else default_asn_lookup()
         helper = await start_helper(host=args.host, port=args.port, resolver=args.resolver,
-                                    ca_file=args.ca_file, allow_private_targets=args.allow_private_targets)
+                                    ca_file=args.ca_file, allow_private_targets=args.allow_private_targets,
+                                    asn=asn)
         print(f"netvigil helper listening on {helper.url}", file=sys.stderr)
         await helper.serve_forever()
 
     try:
         asyncio.run(serve())
-    except (ConfigError, OSError) as exc:
+    except (ConfigError, OSError, AsnDataError) as exc:
         print(f"netvigil helper: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

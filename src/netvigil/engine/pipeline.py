@@ -17,6 +17,7 @@ from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.rules import RULES_VERSION
 from netvigil.analysis.web import Analysis, analyze_measurement
 from netvigil.model.measurement import Measurement
+from netvigil.store.asn import default_asn_lookup
 from netvigil.store.db import DOCUMENT_FIELDS, IngestSummary, Store, VerdictRows
 from netvigil.store.sources import Item, Quarantined, SourceRecord, decode_record, encode_json, guarded
 
@@ -37,10 +38,16 @@ def verdict_rows(analysis: Analysis, fingerprints: FingerprintDB, now: datetime)
     return rows
 
 
+def analyse_one(m: Measurement, fingerprints: FingerprintDB) -> Analysis:
+    """The analysis, with IP-to-ASN lookups when ``$NETVIGIL_ASN_DB`` names a database."""
+    asn = default_asn_lookup()
+    return analyze_measurement(m, fingerprints) if asn is None else analyze_measurement(m, fingerprints, asn)
+
+
 def analyser(fingerprints: FingerprintDB) -> Callable[[Measurement, datetime], VerdictRows]:
     """What the store calls for each decoded measurement (the analysis bound to a fingerprint set)."""
     def analyse(m: Measurement, now: datetime) -> VerdictRows:
-        return verdict_rows(analyze_measurement(m, fingerprints), fingerprints, now)
+        return verdict_rows(analyse_one(m, fingerprints), fingerprints, now)
     return analyse
 
 
@@ -67,7 +74,7 @@ def verdict_lines(records: Iterable[Item], fingerprints: FingerprintDB) -> Itera
     """Analyse records without storing them: one JSON document per measurement."""
     def document(rec: SourceRecord) -> bytes:
         m = decode_record(rec)
-        return encode_json(verdict_document(m, analyze_measurement(m, fingerprints)))
+        return encode_json(verdict_document(m, analyse_one(m, fingerprints)))
 
     for item in records:
         yield guarded(item, document, item) if isinstance(item, SourceRecord) else item

@@ -40,11 +40,12 @@ EXPECTED: dict[str, T] = {
     "dnsBlockingNXDOMAIN": T.DNS_NXDOMAIN,
     "dnsHijackingToLocalhostWithHTTP": T.DNS_BOGON,
     "dnsHijackingToLocalhostWithHTTPS": T.DNS_BOGON,
-    # DNS sends the probe to a transparent proxy that serves the real site with
-    # its real certificate: nothing is denied and the address proves itself by
-    # TLS, exactly like a CDN node (OONI: accessible=true, blocking=false).
-    "dnsHijackingToProxyWithHTTPSURL": T.OK,
-    "dnsHijackingToProxyWithHTTPURL": T.OK,
+    # DNS sends the probe to a transparent proxy in its own network that serves the
+    # real site with its real certificate, while the probe's DoH lookup names the
+    # real address: DNS tampering (outcome "tampered"), but nothing is denied
+    # (OONI: accessible=true, blocking=false; never "blocked" here either).
+    "dnsHijackingToProxyWithHTTPSURL": T.DNS_SPOOF,
+    "dnsHijackingToProxyWithHTTPURL": T.DNS_SPOOF,
     # The resolver answers for a name that does not exist, pointing at a blockpage server.
     "ghostDNSBlockingWithHTTP": T.DNS_SPOOF,
     "ghostDNSBlockingWithHTTPS": T.DNS_SPOOF,

@@ -36,6 +36,11 @@ class DNSObservation:
     reference_failure: str | None  # what the control's (or DoH's) lookup of hostname said
     reference_measured: bool
     reference_addrs: tuple[str, ...]
+    answer_org: str | None = None  # the answer's AS organisation (measurement data, else the ASN database)
+    org_in_reference: bool | None = None  # same organisation as one of the reference's addresses
+    in_probe_network: bool | None = None  # the answer lies in the probe's own AS
+    doh_outside_probe_network: bool = False  # the probe's own DoH lookup placed the name outside its AS
+    reference_names: tuple[str, ...] = ()  # non-address entries of the control's answer (CNAME targets)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ class Outcome(StrEnum):
     DOWN = "down"  # fails for the control too: the site, not a censor
     OK = "ok"
     UNKNOWN = "unknown"  # not enough evidence either way
-    TAMPERED = "tampered"
+    TAMPERED = "tampered"  # the network interfered (e.g. forged DNS, a middlebox) but the content still arrived
 
 
 class Technique(StrEnum):

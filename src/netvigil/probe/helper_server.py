@@ -17,6 +17,7 @@ import logging
 
 import orjson
 
+from netvigil.analysis.asn import AsnLookup
 from netvigil.probe.config import parse_udp_resolver
 from netvigil.probe.control import CLIENT_IP_HEADER
 from netvigil.probe.httpserver import Request, Response, ServerLimits, serve
@@ -44,11 +45,13 @@ class HelperServer:
 
 
 async def start_helper(*, host: str, port: int, resolver: str | None, ca_file: str | None,
-                       net: Net | None = None, allow_private_targets: bool = False) -> HelperServer:
+                       net: Net | None = None, allow_private_targets: bool = False,
+                       asn: AsnLookup | None = None) -> HelperServer:
     """Listen on ``host:port`` (0: any free port).  ``resolver`` is "udp://HOST:PORT" or None
     for the system resolver; ``net`` overrides the network setup (timeouts, caps) but never the
     target policy: loopback, private, link-local and own addresses are refused unless
-    ``allow_private_targets`` (testbeds only; see :mod:`netvigil.probe.target_policy`)."""
+    ``allow_private_targets`` (testbeds only; see :mod:`netvigil.probe.target_policy`).
+    ``asn`` fills ``ip_info`` with AS numbers."""
     net = net or Net(udp_resolver=parse_udp_resolver(resolver) if resolver else None,
                      use_system_resolver=True, tls_context=client_context(ca_file))
     net = dataclasses.replace(net, target_policy=TargetPolicy(allow_private=allow_private_targets))
@@ -69,7 +72,7 @@ async def start_helper(*, host: str, port: int, resolver: str | None, ca_file: s
         except BadControlRequest as exc:
             return Response.json(400, {"error": str(exc)}, echo)
         async with slots:
-            answer = await control_answer(query, net=net)
+            answer = await control_answer(query, net=net, asn=asn)
         return Response.json(200, answer, echo)
 
     server = await serve(handle, host, port, ServerLimits())

@@ -7,7 +7,8 @@ failure, a refused connection is ``connection_refused_error``, and an HTTP
 fetch that failed at DNS is ``dns_lookup_error``.  Our own analysis maps those
 legacy names back (:func:`netvigil.failures.normalize_failure`).
 ``ip_info`` flags: 1 the probe resolved it, 2 the helper resolved it, 4 bogon,
-8 a TLS handshake proved it serves the name; ``asn`` is 0 (no ASN database).
+8 a TLS handshake proved it serves the name; ``asn`` comes from the helper's
+IP-to-ASN database (``netvigil.store.asn``), 0 where it has none or no entry.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from netvigil.analysis.asn import AsnLookup
 from netvigil.failures import Failure
 from netvigil.probe.config import ConfigError, join_hostport, parse_hostport
 from netvigil.probe.endpoint import Connected, connect_endpoint
@@ -67,7 +69,7 @@ def _endpoint(value: str) -> tuple[str, int]:
     return str(ipaddress.ip_address(host)), port
 
 
-async def control_answer(query: ControlQuery, *, net: Net) -> dict[str, Any]:
+async def control_answer(query: ControlQuery, *, net: Net, asn: AsnLookup | None = None) -> dict[str, Any]:
     trace = Trace()
     target = query.target
     addrs, dns = await _dns(target, net, trace)
@@ -86,7 +88,7 @@ async def control_answer(query: ControlQuery, *, net: Net) -> dict[str, Any]:
         "http_request": _http_summary(hops[-1]),
         "http3_request": None,
         "dns": dns,
-        "ip_info": _ip_info(query, addrs, endpoints, connected),
+        "ip_info": _ip_info(query, addrs, endpoints, connected, asn),
     }
 
 
@@ -130,7 +132,7 @@ def _http_summary(final: Hop) -> dict[str, Any]:
 
 
 def _ip_info(query: ControlQuery, addrs: tuple[str, ...], endpoints: tuple[tuple[str, int], ...],
-             connected: list[Connected]) -> dict[str, dict[str, int]]:
+             connected: list[Connected], asn: AsnLookup | None = None) -> dict[str, dict[str, int]]:
     valid = {ip for (ip, _), c in zip(endpoints, connected) if c.tls is not None and c.tls.failure is None}
     probe = {ip for ip, _ in query.endpoints}
     info = {}
@@ -138,7 +140,7 @@ def _ip_info(query: ControlQuery, addrs: tuple[str, ...], endpoints: tuple[tuple
         flags = (FLAG_PROBE if ip in probe else 0) | (FLAG_HELPER if ip in addrs else 0)
         flags |= FLAG_BOGON if not ipaddress.ip_address(ip).is_global else 0
         flags |= FLAG_VALID if ip in valid else 0
-        info[ip] = {"asn": 0, "flags": flags}
+        info[ip] = {"asn": (asn.lookup(ip).asn or 0) if asn is not None else 0, "flags": flags}
     return info
 
 

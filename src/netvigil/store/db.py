@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
+from netvigil.model.errors import BadRecord
 from netvigil.model.measurement import Measurement
 from netvigil.model.verdict import Outcome
 from netvigil.store.schema import MEASUREMENT_TABLES, SCHEMA_VERSION, StoreError, connect
