@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 import netvigil
-from netvigil.api import collector, routes
+from netvigil.api import collector, routes, transparency
 from netvigil.api.context import Context
 from netvigil.api.database import open_database
 from netvigil.api.errors import install_error_handlers
@@ -42,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
             keys=ApiKeys(settings.api_keys),
             writes=RateLimiter(settings.write_rate, settings.write_burst, what="submissions"),
             reads=RateLimiter(settings.read_rate, settings.read_burst, what="requests"))
+        app.state.transparency = transparency.open_transparency(db, settings)
         log.info("serving %s", settings.db_path)
         try:
             yield
@@ -54,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(collector.router)
     app.include_router(routes.router)
+    app.include_router(transparency.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

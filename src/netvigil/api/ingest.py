@@ -19,6 +19,7 @@ from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.api import rollup
 from netvigil.api.database import Database
 from netvigil.api.errors import ApiError
+from netvigil.api.transparency import Transparency
 from netvigil.model.measurement import Measurement
 from netvigil.store.sources import Item, Quarantined, check_record, decode_record, guarded
 
@@ -89,10 +90,18 @@ def _envelope_problem(m: Measurement, now: datetime) -> str | None:
     return None
 
 
-def ingest_records(db: Database, items: list[Item], fingerprints: FingerprintDB) -> list[RecordResult]:
-    """Store what can be stored, quarantine the rest; return each record's fate once committed."""
+def ingest_records(db: Database, items: list[Item], fingerprints: FingerprintDB,
+                   transparency: Transparency | None = None) -> list[RecordResult]:
+    """Store what can be stored, quarantine the rest; return each record's fate once committed.
+
+    With ``transparency``, signatures are checked first and the newly stored
+    records are appended to the log (:mod:`netvigil.api.transparency`).
+    """
     now = datetime.now(UTC).replace(tzinfo=None)
     checked = [validate(item, now) for item in items]
+    signatures: dict[str, Any] = {}
+    if transparency is not None:
+        checked, signatures = transparency.check(checked)
     source = items[0].source
     uids = [uid for _, uid in checked if uid is not None]
     with db.write() as (con, store):
@@ -102,6 +111,9 @@ def ingest_records(db: Database, items: list[Item], fingerprints: FingerprintDB)
             [uids]).fetchall()}
         reasons = dict(con.execute("SELECT position, reason FROM quarantine WHERE source = ?", [source]).fetchall())
         rollup.add(con, [uid for uid, (src, _, _) in held.items() if src == source])
+        if transparency is not None:
+            fresh = [u for u in dict.fromkeys(uid for _, uid in checked if uid) if u in held and held[u][0] == source]
+            transparency.append([(uid, held[uid][2]) for uid in fresh], signatures)
     return [_result(item, uid, held, reasons) for item, uid in checked]
 
 
