@@ -89,13 +89,14 @@ def _string(text: str) -> str:
 
 
 def _integer(value: int, where: str) -> str:
-    """An int is a double in I-JSON: exact below 2**53, otherwise only if a double holds it exactly."""
+    """A JSON number is a double (RFC 8785 §3.2.2.3): beyond 2**53 an int is read as the nearest one,
+    as ECMAScript reads the same text."""
     if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-        return str(value) if value else "0"
-    as_float = float(value) if abs(value) < 2**1024 else None
-    if as_float is None or int(as_float) != value:
-        raise CanonicalError(f"{where}: integer {value} cannot be held exactly by an IEEE 754 double")
-    return format_number(as_float, where)
+        return str(value)
+    try:
+        return format_number(float(value), where)
+    except OverflowError:
+        raise CanonicalError(f"{where}: integer with {len(str(abs(value)))} digits is beyond any IEEE 754 double") from None
 
 
 def format_number(value: float, where: str = "$") -> str:
