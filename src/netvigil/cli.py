@@ -29,6 +29,7 @@ from netvigil.detect.cli import add_detect_parsers, add_eval_outages_parser
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
 from netvigil.probe.cli import add_helper_parser, add_probe_parser
 from netvigil.testbed.cli import add_testbed_parser
+from netvigil.verify_cli import add_evidence_parsers
 from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
 from netvigil.store.sources import Quarantined, encode_json, iter_records
 
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     add_testbed_parser(commands)
     add_serve_parser(commands)
     add_report_parser(commands)
+    add_evidence_parsers(commands)
     return parser
 
 

@@ -31,11 +31,11 @@ from netvigil.api.context import limit_reads
 from netvigil.api.database import Database
 from netvigil.api.errors import ApiError
 from netvigil.api.settings import Settings
-from netvigil.evidence.bundle import CONSISTENCY_FORMAT, Cited, make_bundle
+from netvigil.evidence.bundle import CONSISTENCY_FORMAT
 from netvigil.evidence.records import LogEntry
 from netvigil.evidence.signing import Keyring, MeasurementSignature, SignatureError, b64, verify_measurement
 from netvigil.store import keys
-from netvigil.store.log import LogError, LogView, MerkleLog, collected_unlogged, measurement_bytes
+from netvigil.store.log import LogError, LogView, MerkleLog, collected_unlogged, evidence_bundle
 from netvigil.store.sources import Item, Quarantined, SourceRecord
 
 log = logging.getLogger("netvigil.api.transparency")
@@ -137,7 +137,7 @@ def head(request: Request) -> dict[str, Any]:
         latest = LogView(cur).latest_head()
     if latest is None:
         raise ApiError(404, "empty_log", "the log holds no measurement yet")
-    return {"tree_head": latest.to_dict(), "log_public_key": b64(transparency.log.public_key)}
+    return {"tree_head": latest.to_dict(), "log_public_key": b64(transparency.log.signing_key)}
 
 
 @router.get("/proof/{uid}", summary="Inclusion proof of one measurement")
@@ -168,21 +168,19 @@ def consistency(request: Request, first: Annotated[int, Query(ge=1)], second: An
             path = view.consistency_proof(first, second)
         except LogError as exc:
             raise ApiError(404, "no_such_tree", str(exc)) from None
-    return {"format": CONSISTENCY_FORMAT, "log_public_key": b64(transparency.log.public_key),
+    return {"format": CONSISTENCY_FORMAT, "log_public_key": b64(transparency.log.signing_key),
             "first": heads[0].to_dict(), "second": heads[1].to_dict(),  # type: ignore[union-attr]
             "proof": [h.hex() for h in path]}
 
 
 @router.get("/evidence/{uid}", summary="An evidence bundle for one measurement (for `netvigil verify`)")
 def evidence(request: Request, uid: str) -> dict[str, Any]:
-    db, transparency = _view(request)
+    db, _ = _view(request)
     with db.read() as cur:
-        view = LogView(cur)
-        found, size, path = _proof(view, uid, None)
-        signed = view.head_at(size)
-        raw = measurement_bytes(cur, uid)
-    cited = Cited(leaf_index=found.index, entry=found.entry, inclusion_proof=tuple(path), measurement=raw)
-    return make_bundle(transparency.log.public_key, signed, [cited]).to_dict()  # type: ignore[arg-type]
+        bundle = evidence_bundle(cur, [uid], bodies=True)
+    if bundle is None or not bundle.entries:
+        raise ApiError(404, "not_logged", f"no measurement {uid[:80]!r} in the log")
+    return bundle.to_dict()
 
 
 def _proof(view: LogView, uid: str, tree_size: int | None) -> tuple[Any, int, list[bytes]]:

@@ -15,6 +15,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from netvigil.evidence.signing import Signer
 from netvigil.probe.config import ConfigError, ProbeConfig
 from netvigil.probe.consent import ensure_consent
 from netvigil.probe.control import ask_public_ip
@@ -26,6 +27,7 @@ from netvigil.probe.net import Net
 from netvigil.probe.reachability import Endpoint, Schedule, parse_endpoint, read_endpoints, run_rounds
 from netvigil.probe.runner import RunOptions, append_jsonl, run_list, run_scheduled, write_jsonl
 from netvigil.probe.spool import Collector, Spool
+from netvigil.store.keys import KeyFileError, default_probe_key_path, load_or_create
 
 _DEFAULTS = ProbeConfig()
 
@@ -57,6 +59,9 @@ def add_probe_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
                      help="measure the list again every N hours (with jitter)")
     run.add_argument("--collector", help="URL to POST measurements to (JSON lines)")
     run.add_argument("--spool-dir", type=Path, default=Path("spool"))
+    run.add_argument("--key", type=Path, metavar="FILE",
+                     help="signing key, created (0600) on first run (default $NETVIGIL_PROBE_KEY or the XDG path)")
+    run.add_argument("--no-sign", action="store_true", help="write unsigned measurements")
     _consent_option(run)
     p.set_defaults(func=run_probe)
     add_dns_check_parser(subparsers)
@@ -152,8 +157,13 @@ async def _probe(args: argparse.Namespace, inputs: list[Input], config: ProbeCon
     config = await _vantage_point(args, config)
     spool = Spool(args.spool_dir) if args.collector else None
     collector = Collector(url=args.collector, net=Net.from_config(config)) if args.collector else None
+    try:
+        signer = None if args.no_sign else probe_signer(args.key)
+    except (OSError, KeyFileError) as exc:
+        print(f"netvigil probe: {exc}", file=sys.stderr)
+        return 1
     options = RunOptions(output=args.output, concurrency=args.concurrency, progress=not args.no_progress,
-                         spool=spool, collector=collector)
+                         spool=spool, collector=collector, signer=signer)
     if args.schedule_hours:
         await run_scheduled(inputs, config, options, hours=args.schedule_hours)
         return 0
@@ -161,6 +171,15 @@ async def _probe(args: argparse.Namespace, inputs: list[Input], config: ProbeCon
     print(f"measured {stats.measured}, skipped {stats.skipped} already in {args.output}"
           + (f", submitted {stats.submitted}" if collector else ""), file=sys.stderr)
     return 0
+
+
+def probe_signer(path: Path | None) -> Signer:
+    """The probe's key, created on first run; its public line is what a collector must trust."""
+    signer, created = load_or_create(path or default_probe_key_path())
+    if created:
+        print(f"created signing key {path or default_probe_key_path()}: give the collector this line "
+              f"(`netvigil keys` prints it again):\n{signer.key_line()}", file=sys.stderr)
+    return signer
 
 
 def run_dns_check_command(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from netvigil.api.database import Database
 from netvigil.api.incidents import parse_iso
 from netvigil.report import svg
 from netvigil.report.data import CITED_PER_GROUP, ReportData, gather
+from netvigil.report.evidence import ReportEvidence, gather_evidence
 from netvigil.report.summary import paragraphs
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -25,7 +26,8 @@ def write_report(db: Database, cc: str, start: datetime, end: datetime, out_dir:
     """Write ``report-CC-FROM-TO.html`` (and ``.pdf``) into ``out_dir``; returns the paths written."""
     with db.read() as con:
         data = gather(con, cc, start, end, legal_context=legal_context)
-    html = render_html(data)
+        evidence = gather_evidence(con, cited_uids(data))
+    html = render_html(data, evidence)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"report-{cc}-{start:%Y%m%d}-{end:%Y%m%d}"
     written = [out_dir / f"{stem}.html"]
@@ -38,10 +40,15 @@ def write_report(db: Database, cc: str, start: datetime, end: datetime, out_dir:
     return written
 
 
-def render_html(d: ReportData) -> str:
+def render_html(d: ReportData, evidence: ReportEvidence | None = None) -> str:
     return _env.get_template("report.html").render(
         d=d, summary=paragraphs(d), charts=_charts(d), version=netvigil.__version__,
-        last_day=d.end - timedelta(days=1), per_group=CITED_PER_GROUP)
+        last_day=d.end - timedelta(days=1), per_group=CITED_PER_GROUP, evidence=evidence)
+
+
+def cited_uids(d: ReportData) -> list[str]:
+    """Every measurement the report names: the citation table and each blocked site's example."""
+    return [c["uid"] for c in d.cited] + [b["example_uid"] for b in d.blocked if b.get("example_uid")]
 
 
 def _charts(d: ReportData) -> dict[str, Markup]:

@@ -50,3 +50,14 @@ def load(path: Path) -> Signer:
         return Signer.from_pem(path.read_bytes())
     except (ValueError, SignatureError) as exc:
         raise KeyFileError(f"{path} does not hold an Ed25519 private key: {exc}") from None
+
+
+PROBE_KEY_ENV = "NETVIGIL_PROBE_KEY"
+
+
+def default_probe_key_path() -> Path:
+    """``$NETVIGIL_PROBE_KEY``, else ``<XDG_DATA_HOME or ~/.local/share>/netvigil/probe-key.pem``."""
+    if os.environ.get(PROBE_KEY_ENV):
+        return Path(os.environ[PROBE_KEY_ENV])
+    data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data_home) / "netvigil" / "probe-key.pem"

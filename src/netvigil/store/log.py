@@ -29,6 +29,7 @@ import pyarrow as pa
 import zstandard
 
 from netvigil.evidence import merkle
+from netvigil.evidence.bundle import Bundle, Cited, make_bundle
 from netvigil.evidence.merkle import NodeKey
 from netvigil.evidence.records import LogEntry, TreeHead, sign_head
 from netvigil.evidence.signing import Signer
@@ -38,6 +39,7 @@ TABLES = {
     "log_leaves": ("idx BIGINT NOT NULL", "uid VARCHAR NOT NULL", "sha256 VARCHAR NOT NULL", "key_id VARCHAR",
                    "content_sha256 VARCHAR", "signature VARCHAR", "appended_at TIMESTAMP NOT NULL"),
     "log_nodes": ("last_leaf BIGINT NOT NULL", "level UTINYINT NOT NULL", "hash BLOB NOT NULL"),
+    "log_keys": ("key_id VARCHAR NOT NULL", "public_key BLOB NOT NULL", "added_at TIMESTAMP NOT NULL"),
     "log_heads": ("tree_size BIGINT NOT NULL", "timestamp BIGINT NOT NULL", "root_hash BLOB NOT NULL",
                   "log_key_id VARCHAR NOT NULL", "signature BLOB NOT NULL"),
 }
@@ -85,6 +87,14 @@ class LogView:
         except duckdb.CatalogException:  # a store that never had a collector: an empty log
             return None
         return None if row is None else _head(row)
+
+    def public_key(self, kid: str) -> bytes | None:
+        """The log's public key with id ``kid`` (every key that ever signed a head is kept)."""
+        try:
+            row = self._con.execute("SELECT public_key FROM log_keys WHERE key_id = ? LIMIT 1", [kid]).fetchone()
+        except duckdb.CatalogException:
+            return None
+        return None if row is None else bytes(row[0])
 
     def heads(self) -> list[TreeHead]:
         if not self.size:
@@ -214,6 +224,8 @@ class MerkleLog(LogView):
         ensure_tables(con)
         super().__init__(con)
         self._signer = signer
+        if self.public_key(signer.key_id) is None:
+            con.execute("INSERT INTO log_keys VALUES (?, ?, ?)", [signer.key_id, signer.public_key, _utcnow()])
         self._drop_unpublished()
         # The right edge: hashes of the complete subtrees that make up the current root.
         edge = merkle.complete_parts(0, self.size)
@@ -221,7 +233,7 @@ class MerkleLog(LogView):
         self._frontier = [(key, stored[key]) for key in edge]
 
     @property
-    def public_key(self) -> bytes:
+    def signing_key(self) -> bytes:
         return self._signer.public_key
 
     # --- appending --------------------------------------------------------------------------
@@ -302,6 +314,27 @@ def measurement_bytes(con: duckdb.DuckDBPyConnection, uid: str) -> bytes | None:
     """The exact bytes stored for ``uid`` (what its logged SHA-256 is of), or None."""
     row = con.execute("SELECT raw FROM measurements WHERE uid = ?", [uid]).fetchone()
     return None if row is None else zstandard.ZstdDecompressor().decompress(row[0])
+
+
+def evidence_bundle(con: duckdb.DuckDBPyConnection, uids: Iterable[str], *, bodies: bool) -> Bundle | None:
+    """A bundle proving ``uids`` (those in the log) against the latest head; None for an empty log.
+
+    ``bodies`` adds each measurement's exact stored bytes, so that a reader can
+    check them too; reports leave them out (a thousand bodies are tens of MB).
+    """
+    view = LogView(con)
+    head = view.latest_head()
+    if head is None:
+        return None
+    key = view.public_key(head.log_key_id)
+    if key is None:
+        raise LogError(f"the log's public key {head.log_key_id[:16]}… is missing from the store")
+    found = sorted(view.find_many(uids).values(), key=lambda f: f.index)
+    proofs = view.inclusion_proofs([f.index for f in found], head.tree_size)
+    cited = [Cited(leaf_index=f.index, entry=f.entry, inclusion_proof=tuple(p),
+                   measurement=measurement_bytes(con, f.entry.uid) if bodies else None)
+             for f, p in zip(found, proofs, strict=True)]
+    return make_bundle(key, head, cited)
 
 
 def _fold(frontier: list[tuple[NodeKey, bytes]]) -> bytes:
