@@ -40,17 +40,17 @@ NOT_NUMBERS = ("7fffffffffffffff", "7ff0000000000000", "fff0000000000000")
 # RFC 8785 §3.2.2 (primitives) and §3.2.3 (sorting), input as JSON text -> canonical output.
 DOCUMENT_VECTORS = {
     "primitives": (
-        '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],'
+        ('{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],'
         ' "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",'
-        ' "literals": [null, true, false]}',
-        '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
-        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}'),
+        ' "literals": [null, true, false]}'),
+        ('{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],'
+        '"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}')),
     "sorting": (
-        '{"\\u20ac": "Euro Sign", "\\r": "Carriage Return", "\\ufb33": "Hebrew Letter Dalet With Dagesh",'
+        ('{"\\u20ac": "Euro Sign", "\\r": "Carriage Return", "\\ufb33": "Hebrew Letter Dalet With Dagesh",'
         ' "1": "One", "\\ud83d\\ude00": "Emoji: Grinning Face", "\\u0080": "Control",'
-        ' "\\u00f6": "Latin Small Letter O With Diaeresis"}',
-        '{"\\r":"Carriage Return","1":"One","\u0080":"Control","ö":"Latin Small Letter O With Diaeresis",'
-        '"€":"Euro Sign","😀":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}'),
+        ' "\\u00f6": "Latin Small Letter O With Diaeresis"}'),
+        ('{"\\r":"Carriage Return","1":"One","\u0080":"Control","ö":"Latin Small Letter O With Diaeresis",'
+        '"€":"Euro Sign","😀":"Emoji: Grinning Face","\ufb33":"Hebrew Letter Dalet With Dagesh"}')),
     "nested and empty": ('{"b": [], "a": {"z": {}, "y": [1, [2.0, -0.0]]}}', '{"a":{"y":[1,[2,0]],"z":{}},"b":[]}'),
 }
 INVALID = {

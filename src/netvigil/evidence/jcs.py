@@ -16,6 +16,7 @@ verifier would not reproduce.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -101,7 +102,7 @@ def _integer(value: int, where: str) -> str:
 
 def format_number(value: float, where: str = "$") -> str:
     """ECMAScript ``Number.prototype.toString`` of a double (ECMA-262 §7.1.12.1 / RFC 8785 §3.2.2.3)."""
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise CanonicalError(f"{where}: {value} has no JSON form (NaN and infinities are not numbers in JSON)")
     if value == 0:
         return "0"  # also -0

@@ -14,7 +14,7 @@ from typing import Any
 
 from netvigil.evidence import merkle
 from netvigil.evidence.jcs import canonicalize
-from netvigil.evidence.signing import Keyring, Signer, SignatureError, b64, check_signature, key_id, unb64
+from netvigil.evidence.signing import Keyring, SignatureError, Signer, b64, check_signature, key_id, unb64
 
 TREE_HEAD_CONTEXT = b"netvigil tree head v1\n"
 

@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from netvigil.evidence.signing import Signer, SignatureError
+from netvigil.evidence.signing import SignatureError, Signer
 
 
 class KeyFileError(Exception):
