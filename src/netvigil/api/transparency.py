@@ -69,6 +69,7 @@ class Transparency:
 
     def append(self, stored: list[tuple[str, str]], signatures: dict[str, MeasurementSignature]) -> None:
         """Log the newly stored ``(uid, sha256)`` pairs (caller holds the write lock)."""
+        self.log.remember_probe_keys({s.key_id: s.public_key for s in signatures.values()})
         self.log.append([entry(uid, sha, signatures.get(uid)) for uid, sha in stored])
 
 
@@ -113,13 +114,16 @@ def _catch_up(con: duckdb.DuckDBPyConnection, transparency: Transparency) -> Non
     if not missing:
         return
     log.warning("appending %d stored measurement(s) that a crash kept out of the log", len(missing))
-    entries = []
+    entries, keys_seen = [], {}
     for uid, sha, raw in missing:
         try:
             signature = verify_measurement(orjson.loads(raw), None)
         except (SignatureError, orjson.JSONDecodeError):
             signature = None
+        if signature is not None:
+            keys_seen[signature.key_id] = signature.public_key
         entries.append(entry(uid, sha, signature))
+    transparency.log.remember_probe_keys(keys_seen)
     transparency.log.append(entries)
 
 

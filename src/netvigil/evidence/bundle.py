@@ -4,6 +4,7 @@
 
     {"format": "netvigil-evidence/1",
      "log_public_key": "<base64>", "tree_head": {...signed tree head...},
+     "probe_keys": {"<key id>": "<base64 public key>", ...},
      "entries": [{"leaf_index": 7, "entry": {...log entry...},
                   "inclusion_proof": ["<hex>", ...], "measurement": "<exact JSON text, optional>"}]}
 
@@ -14,8 +15,8 @@ the reader can fetch by uid and check against ``sha256``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from netvigil.evidence.records import EvidenceError, LogEntry, TreeHead
@@ -45,14 +46,17 @@ class Bundle:
     log_public_key: bytes
     tree_head: TreeHead
     entries: tuple[Cited, ...]
+    probe_keys: Mapping[str, bytes] = field(default_factory=dict)  # as the log recorded them: not trust
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "log_public_key": b64(self.log_public_key), "tree_head": self.tree_head.to_dict(),
+                "probe_keys": {kid: b64(pub) for kid, pub in sorted(self.probe_keys.items())},
                 "entries": [c.to_dict() for c in self.entries]}
 
 
-def make_bundle(log_public_key: bytes, head: TreeHead, cited: Sequence[Cited]) -> Bundle:
-    return Bundle(log_public_key=log_public_key, tree_head=head, entries=tuple(cited))
+def make_bundle(log_public_key: bytes, head: TreeHead, cited: Sequence[Cited],
+                probe_keys: Mapping[str, bytes] | None = None) -> Bundle:
+    return Bundle(log_public_key=log_public_key, tree_head=head, entries=tuple(cited), probe_keys=probe_keys or {})
 
 
 def parse_bundle(obj: Any) -> Bundle:
@@ -62,9 +66,13 @@ def parse_bundle(obj: Any) -> Bundle:
     entries = obj.get("entries")
     if not isinstance(entries, list):
         raise EvidenceError("the evidence bundle has no list of entries")
+    keys = obj.get("probe_keys") or {}
+    if not isinstance(keys, dict):
+        raise EvidenceError("the bundle's probe_keys is not an object of key id -> public key")
     return Bundle(log_public_key=unb64(obj.get("log_public_key"), "the log public key"),
                   tree_head=TreeHead.from_dict(obj.get("tree_head")),
-                  entries=tuple(_cited(e, n) for n, e in enumerate(entries)))
+                  entries=tuple(_cited(e, n) for n, e in enumerate(entries)),
+                  probe_keys={str(k): unb64(v, f"probe key {str(k)[:16]}") for k, v in keys.items()})
 
 
 def _cited(obj: Any, n: int) -> Cited:

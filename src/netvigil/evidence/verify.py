@@ -61,7 +61,7 @@ def verify_bundle(bundle: Bundle, *, log_key: bytes | None = None, keyring: Keyr
     findings = [_head_finding(bundle.tree_head, log_key or bundle.log_public_key)]
     head_ok = findings[0].ok
     for cited in bundle.entries:
-        findings.extend(_entry_findings(cited, bundle.tree_head, keyring, head_ok))
+        findings.extend(_entry_findings(cited, bundle, keyring, head_ok))
     return Verification(tuple(findings))
 
 
@@ -74,7 +74,8 @@ def _head_finding(head: TreeHead, log_key: bytes) -> Finding:
                                       f"signed by log key {head.log_key_id[:16]}…")
 
 
-def _entry_findings(cited: Cited, head: TreeHead, keyring: Keyring | None, head_ok: bool) -> list[Finding]:
+def _entry_findings(cited: Cited, bundle: Bundle, keyring: Keyring | None, head_ok: bool) -> list[Finding]:
+    head = bundle.tree_head
     entry = cited.entry
     subject = f"measurement {entry.uid}"
     findings = []
@@ -85,20 +86,20 @@ def _entry_findings(cited: Cited, head: TreeHead, keyring: Keyring | None, head_
         findings.append(Finding(subject, head_ok, where if head_ok else f"{where}, but the tree head does not hold"))
     except ProofError as exc:
         findings.append(Finding(subject, False, f"not proven to be in the log: {exc}"))
-    findings.append(_entry_signature(subject, cited, keyring))
+    findings.append(_entry_signature(subject, cited, bundle, keyring))
     if cited.measurement is not None:
         findings.extend(_body_findings(subject, cited, keyring))
     return findings
 
 
-def _entry_signature(subject: str, cited: Cited, keyring: Keyring | None) -> Finding:
+def _entry_signature(subject: str, cited: Cited, bundle: Bundle, keyring: Keyring | None) -> Finding:
     entry = cited.entry
     if not entry.signed:
         return Finding(subject, True, "unsigned (collected without a probe signature, or imported)")
     try:
         if entry.content_sha256 is None or entry.signature is None:
             raise SignatureError("the log entry names a key but holds no signature or content hash")
-        public = _public_key(entry.key_id, cited, keyring)
+        public = _public_key(entry.key_id, cited, bundle, keyring)
         message = MEASUREMENT_CONTEXT + bytes.fromhex(entry.content_sha256)
         check_signature(public, unb64(entry.signature, "the signature"), message, what=subject, keyring=keyring)
     except (SignatureError, ValueError) as exc:
@@ -106,9 +107,11 @@ def _entry_signature(subject: str, cited: Cited, keyring: Keyring | None) -> Fin
     return Finding(subject, True, f"signed by probe key {entry.key_id[:16]}…" if entry.key_id else "signed")
 
 
-def _public_key(kid: str | None, cited: Cited, keyring: Keyring | None) -> bytes:
+def _public_key(kid: str | None, cited: Cited, bundle: Bundle, keyring: Keyring | None) -> bytes:
     if keyring is not None and kid in keyring:
         return keyring.keys[kid]  # type: ignore[index]
+    if kid in bundle.probe_keys:
+        return bundle.probe_keys[kid]  # type: ignore[index]  # check_signature still applies the keyring
     if cited.measurement is not None:
         member = signature_of(orjson.loads(cited.measurement)) or {}
         return unb64(member.get("public_key"), "the signature's public key")

@@ -39,6 +39,7 @@ TABLES = {
     "log_leaves": ("idx BIGINT NOT NULL", "uid VARCHAR NOT NULL", "sha256 VARCHAR NOT NULL", "key_id VARCHAR",
                    "content_sha256 VARCHAR", "signature VARCHAR", "appended_at TIMESTAMP NOT NULL"),
     "log_nodes": ("last_leaf BIGINT NOT NULL", "level UTINYINT NOT NULL", "hash BLOB NOT NULL"),
+    "log_probe_keys": ("key_id VARCHAR NOT NULL", "public_key BLOB NOT NULL", "first_seen TIMESTAMP NOT NULL"),
     "log_keys": ("key_id VARCHAR NOT NULL", "public_key BLOB NOT NULL", "added_at TIMESTAMP NOT NULL"),
     "log_heads": ("tree_size BIGINT NOT NULL", "timestamp BIGINT NOT NULL", "root_hash BLOB NOT NULL",
                   "log_key_id VARCHAR NOT NULL", "signature BLOB NOT NULL"),
@@ -95,6 +96,15 @@ class LogView:
         except duckdb.CatalogException:
             return None
         return None if row is None else bytes(row[0])
+
+    def probe_keys(self, kids: Iterable[str]) -> dict[str, bytes]:
+        """Public keys of the probes that signed logged entries, by key id."""
+        wanted = sorted(set(kids))
+        if not wanted:
+            return {}
+        rows = self._con.execute("SELECT key_id, public_key FROM log_probe_keys WHERE key_id IN "
+                                 "(SELECT unnest(?::VARCHAR[]))", [wanted]).fetchall()
+        return {kid: bytes(pub) for kid, pub in rows}
 
     def heads(self) -> list[TreeHead]:
         if not self.size:
@@ -260,6 +270,12 @@ class MerkleLog(LogView):
         self.size, self._frontier = size, frontier
         return head
 
+    def remember_probe_keys(self, keys: dict[str, bytes]) -> None:
+        """Keep the public key of every probe key id the log names, so bundles can carry them."""
+        new = {kid: pub for kid, pub in keys.items() if kid not in self.probe_keys(keys)}
+        for kid, pub in new.items():
+            self._con.execute("INSERT INTO log_probe_keys VALUES (?, ?, ?)", [kid, pub, _utcnow()])
+
     def _write(self, start: int, entries: Sequence[LogEntry], nodes: list[tuple[int, int, bytes]],
                head: TreeHead) -> None:
         now = _utcnow()
@@ -334,7 +350,8 @@ def evidence_bundle(con: duckdb.DuckDBPyConnection, uids: Iterable[str], *, bodi
     cited = [Cited(leaf_index=f.index, entry=f.entry, inclusion_proof=tuple(p),
                    measurement=measurement_bytes(con, f.entry.uid) if bodies else None)
              for f, p in zip(found, proofs, strict=True)]
-    return make_bundle(key, head, cited)
+    signers = view.probe_keys(c.entry.key_id for c in cited if c.entry.key_id)
+    return make_bundle(key, head, cited, signers)
 
 
 def _fold(frontier: list[tuple[NodeKey, bytes]]) -> bytes:
