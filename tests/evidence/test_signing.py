@@ -8,8 +8,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from netvigil.evidence.records import EvidenceError, sign_head
+from netvigil.evidence.jcs import CanonicalError, canonicalize
+from netvigil.evidence.records import EvidenceError, LogEntry, sign_head
 from netvigil.evidence.signing import (
     SIGNATURE_FIELD,
     Keyring,
@@ -93,3 +96,19 @@ def test_key_file_is_created_once_with_mode_0600(tmp_path: Path) -> None:
     os.chmod(path, 0o644)
     with pytest.raises(keys.KeyFileError, match="chmod 600"):
         keys.load_or_create(path)
+
+
+hexes = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
+
+
+@given(st.text(), hexes, st.none() | st.text(), st.none() | hexes, st.none() | st.text())
+def test_leaf_data_is_the_rfc8785_form_of_the_entry(uid: str, sha: str, kid: str | None, content: str | None,
+                                                     signature: str | None) -> None:
+    entry = LogEntry(uid=uid, sha256=sha, key_id=kid, content_sha256=content, signature=signature)
+    try:
+        expected = canonicalize(entry.to_dict())
+    except CanonicalError:
+        with pytest.raises(CanonicalError):
+            entry.leaf_data()
+        return
+    assert entry.leaf_data() == expected

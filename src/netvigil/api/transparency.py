@@ -138,7 +138,7 @@ def _view(request: Request) -> tuple[Database, Transparency]:
 def head(request: Request) -> dict[str, Any]:
     db, transparency = _view(request)
     with db.read() as cur:
-        latest = LogView(cur).latest_head()
+        latest = LogView(cur, transparency.log.cache).latest_head()
     if latest is None:
         raise ApiError(404, "empty_log", "the log holds no measurement yet")
     return {"tree_head": latest.to_dict(), "log_public_key": b64(transparency.log.signing_key)}
@@ -148,9 +148,9 @@ def head(request: Request) -> dict[str, Any]:
 def proof(request: Request, uid: str,
           tree_size: Annotated[int | None, Query(ge=1, description="default: the latest head's")] = None
           ) -> dict[str, Any]:
-    db, _ = _view(request)
+    db, transparency = _view(request)
     with db.read() as cur:
-        view = LogView(cur)
+        view = LogView(cur, transparency.log.cache)
         found, size, path = _proof(view, uid, tree_size)
         signed = view.head_at(size)
     return {"uid": uid, "leaf_index": found.index, "tree_size": size, "entry": found.entry.to_dict(),
@@ -164,7 +164,7 @@ def consistency(request: Request, first: Annotated[int, Query(ge=1)], second: An
     if first > second:
         raise ApiError(400, "bad_range", "first must not be larger than second")
     with db.read() as cur:
-        view = LogView(cur)
+        view = LogView(cur, transparency.log.cache)
         heads = view.head_at(first), view.head_at(second)
         if None in heads:
             raise ApiError(404, "no_tree_head", "no signed tree head of that size was published")
@@ -179,9 +179,9 @@ def consistency(request: Request, first: Annotated[int, Query(ge=1)], second: An
 
 @router.get("/evidence/{uid}", summary="An evidence bundle for one measurement (for `netvigil verify`)")
 def evidence(request: Request, uid: str) -> dict[str, Any]:
-    db, _ = _view(request)
+    db, transparency = _view(request)
     with db.read() as cur:
-        bundle = evidence_bundle(cur, [uid], bodies=True)
+        bundle = evidence_bundle(cur, [uid], bodies=True, cache=transparency.log.cache)
     if bundle is None or not bundle.entries:
         raise ApiError(404, "not_logged", f"no measurement {uid[:80]!r} in the log")
     return bundle.to_dict()

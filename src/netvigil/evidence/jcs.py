@@ -86,7 +86,14 @@ def _utf16_order(key: str) -> bytes:
 
 
 def _string(text: str) -> str:
+    if '"' not in text and "\\" not in text and text.isprintable():  # nothing to escape (hex, ids, words)
+        return '"' + text + '"'
     return '"' + text.translate(_ESCAPE_TABLE) + '"'
+
+
+def canonical_string(text: str) -> str:
+    """The RFC 8785 form of one string (for callers that lay out a fixed-shape object themselves)."""
+    return _string(text)
 
 
 def _integer(value: int, where: str) -> str:

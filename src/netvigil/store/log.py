@@ -49,6 +49,9 @@ _LEAF_SCHEMA = pa.schema([("idx", pa.int64()), ("uid", pa.string()), ("sha256", 
                           ("appended_at", pa.timestamp("us"))])
 _NODE_SCHEMA = pa.schema([("last_leaf", pa.int64()), ("level", pa.uint8()), ("hash", pa.binary())])
 _HEAD_COLUMNS = "tree_size, timestamp, root_hash, log_key_id, signature"
+CACHED_LEVEL = 8        # subtrees of 256 leaves and more are held in memory (NodeCache)
+SPAN_GAP = 1 << CACHED_LEVEL  # nodes below it that one query fetches together lie this close
+MAX_SPAN_QUERIES = 32
 
 
 class LogError(Exception):
@@ -74,8 +77,9 @@ def last_leaf(key: NodeKey) -> int:
 class LogView:
     """Reading the log as of its latest head; cheap to build per request, on a read cursor."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, cache: NodeCache | None = None) -> None:
         self._con = con
+        self._cache = cache
         head = self.latest_head()
         self.size = 0 if head is None else head.tree_size
 
@@ -208,15 +212,24 @@ class LogView:
             raise LogError(f"the log has {self.size} leaves; there is no tree of {size}")
 
     def _nodes(self, keys: Iterable[NodeKey]) -> dict[NodeKey, bytes]:
-        """Stored hashes of complete subtrees; point lookups the zone maps answer from one row group each."""
+        """Stored hashes of complete subtrees: upper levels from the shared cache, the rest from the table.
+
+        The nodes below :data:`CACHED_LEVEL` that one proof needs lie within a few
+        hundred leaves of the proven leaf and of the tree's edge, so they come in
+        one range query per neighbourhood, which the zone maps answer from a
+        row group or two; many neighbourhoods (a report's thousand proofs) are
+        fetched in one join instead.
+        """
         wanted = {(last_leaf(k), k[0]): k for k in keys}
-        if not wanted:
-            return {}
-        by_leaf = sorted({leaf for leaf, _ in wanted})
         found: dict[NodeKey, bytes] = {}
-        for leaf in by_leaf:
-            for level, value in self._con.execute("SELECT level, hash FROM log_nodes WHERE last_leaf = ?",
-                                                  [leaf]).fetchall():
+        if self._cache is not None:
+            for key in list(wanted.values()):
+                value = self._cache.get(key)
+                if value is not None:
+                    found[key] = value
+                    del wanted[(last_leaf(key), key[0])]
+        if wanted:
+            for leaf, level, value in self._fetch(sorted({leaf for leaf, _ in wanted})):
                 key = wanted.get((leaf, level))
                 if key is not None:
                     found[key] = bytes(value)
@@ -226,6 +239,45 @@ class LogView:
                            f"index {missing[0][1]}: the database was changed outside netvigil")
         return found
 
+    def _fetch(self, leaves: list[int]) -> list[tuple[int, int, bytes]]:
+        spans: list[list[int]] = []
+        for leaf in leaves:
+            if spans and leaf - spans[-1][1] <= SPAN_GAP:
+                spans[-1][1] = leaf
+            else:
+                spans.append([leaf, leaf])
+        sql = "SELECT last_leaf, level, hash FROM log_nodes WHERE "
+        if len(spans) > MAX_SPAN_QUERIES:
+            return self._con.execute(sql + "last_leaf IN (SELECT unnest(?::BIGINT[]))", [leaves]).fetchall()
+        rows: list[tuple[int, int, bytes]] = []
+        for low, high in spans:
+            rows += self._con.execute(sql + "last_leaf BETWEEN ? AND ?", [low, high]).fetchall()
+        return rows
+
+
+class NodeCache:
+    """Complete subtree hashes at :data:`CACHED_LEVEL` and above, for one log, shared by its readers.
+
+    A complete subtree never changes once stored, so the cache cannot go stale; it
+    may only lack nodes appended since, which readers then fetch from the table.
+    About 2 n / 2**CACHED_LEVEL entries: some 80,000 (a few MB) at 10 million leaves.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        rows = con.execute("SELECT last_leaf, level, hash FROM log_nodes WHERE level >= ?", [CACHED_LEVEL]).fetchall()
+        self._nodes = {(level, ((leaf + 1) >> level) - 1): bytes(h)
+                       for leaf, level, h in rows}
+
+    def get(self, key: NodeKey) -> bytes | None:
+        return self._nodes.get(key)
+
+    def add(self, nodes: Iterable[tuple[int, int, bytes]]) -> None:
+        for leaf, level, value in nodes:
+            if level >= CACHED_LEVEL:
+                self._nodes[(level, ((leaf + 1) >> level) - 1)] = value
+
+    def __len__(self) -> int:
+        return len(self._nodes)
 
 class MerkleLog(LogView):
     """The log's writer; one per database, the caller serialises appends."""
@@ -234,9 +286,10 @@ class MerkleLog(LogView):
         ensure_tables(con)
         super().__init__(con)
         self._signer = signer
+        self._drop_unpublished()
+        self._cache = self.cache = NodeCache(con)
         if self.public_key(signer.key_id) is None:
             con.execute("INSERT INTO log_keys VALUES (?, ?, ?)", [signer.key_id, signer.public_key, _utcnow()])
-        self._drop_unpublished()
         # The right edge: hashes of the complete subtrees that make up the current root.
         edge = merkle.complete_parts(0, self.size)
         stored = self._nodes(edge)
@@ -268,6 +321,7 @@ class MerkleLog(LogView):
         head = sign_head(self._signer, tree_size=size, timestamp=int(time.time() * 1000), root_hash=root)
         self._write(start, entries, nodes, head)
         self.size, self._frontier = size, frontier
+        self.cache.add(nodes)
         return head
 
     def remember_probe_keys(self, keys: dict[str, bytes]) -> None:
@@ -332,13 +386,14 @@ def measurement_bytes(con: duckdb.DuckDBPyConnection, uid: str) -> bytes | None:
     return None if row is None else zstandard.ZstdDecompressor().decompress(row[0])
 
 
-def evidence_bundle(con: duckdb.DuckDBPyConnection, uids: Iterable[str], *, bodies: bool) -> Bundle | None:
+def evidence_bundle(con: duckdb.DuckDBPyConnection, uids: Iterable[str], *, bodies: bool,
+                    cache: NodeCache | None = None) -> Bundle | None:
     """A bundle proving ``uids`` (those in the log) against the latest head; None for an empty log.
 
     ``bodies`` adds each measurement's exact stored bytes, so that a reader can
     check them too; reports leave them out (a thousand bodies are tens of MB).
     """
-    view = LogView(con)
+    view = LogView(con, cache)
     head = view.latest_head()
     if head is None:
         return None
