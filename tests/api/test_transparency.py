@@ -185,9 +185,19 @@ def test_stored_but_unlogged_measurements_are_logged_at_restart(tmp_path: Path) 
                       for i, line in enumerate(signed(2), 1)], load_default_fingerprints())
         store.ingest([check_record("ooni-import.jsonl", "line 1", orjson.dumps(
             next(iter(generate(1, seed=11, max_body=1_000))).measurement))], load_default_fingerprints())
+    ooni_uid, collected_uid = con_uid(db, "ooni-import.jsonl"), con_uid(db, "api:%")
     with running(settings(db)) as server:
         head = server.client.get("/api/v1/log/head").json()["tree_head"]
+        imported = server.client.get(f"/api/v1/log/status/{ooni_uid}").json()
+        collected = server.client.get(f"/api/v1/log/status/{collected_uid}").json()
     assert head["tree_size"] == 2  # the imported OONI-style record is not the collector's to log
+    assert (imported["signed"], imported["logged"]) == (False, False) and "unsigned" in imported["note"]
+    assert (collected["signed"], collected["logged"], collected["key_id"]) == (True, True, PROBE.key_id)
+
+
+def con_uid(db: Path, source: str) -> str:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT uid FROM measurements WHERE source LIKE ? LIMIT 1", [source]).fetchone()[0]
 
 
 def test_report_embeds_proofs_and_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

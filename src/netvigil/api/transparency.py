@@ -3,6 +3,7 @@
 Routes (read API, no key needed):
 
 - ``GET /api/v1/log/head``: the latest signed tree head and the log's public key;
+- ``GET /api/v1/log/status/{uid}``: signed or not, logged or not (imported data is neither);
 - ``GET /api/v1/log/proof/{uid}?tree_size=N``: the entry and its inclusion proof;
 - ``GET /api/v1/log/consistency?first=M&second=N``: both signed heads and the proof;
 - ``GET /api/v1/log/evidence/{uid}``: an evidence bundle with the measurement's
@@ -35,7 +36,14 @@ from netvigil.evidence.bundle import CONSISTENCY_FORMAT
 from netvigil.evidence.records import LogEntry
 from netvigil.evidence.signing import Keyring, MeasurementSignature, SignatureError, b64, verify_measurement
 from netvigil.store import keys
-from netvigil.store.log import LogError, LogView, MerkleLog, collected_unlogged, evidence_bundle
+from netvigil.store.log import (
+    LogError,
+    LogView,
+    MerkleLog,
+    collected_unlogged,
+    evidence_bundle,
+    measurement_bytes,
+)
 from netvigil.store.sources import Item, Quarantined, SourceRecord
 
 log = logging.getLogger("netvigil.api.transparency")
@@ -142,6 +150,22 @@ def head(request: Request) -> dict[str, Any]:
     if latest is None:
         raise ApiError(404, "empty_log", "the log holds no measurement yet")
     return {"tree_head": latest.to_dict(), "log_public_key": b64(transparency.log.signing_key)}
+
+
+@router.get("/status/{uid}", summary="Whether a stored measurement is signed and logged")
+def status(request: Request, uid: str) -> dict[str, Any]:
+    """Imported data (OONI's, or any file read by ``netvigil ingest``) is stored but unsigned and unlogged."""
+    db, transparency = _view(request)
+    with db.read() as cur:
+        found = LogView(cur, transparency.log.cache).find(uid)
+        stored = found is not None or measurement_bytes(cur, uid) is not None
+    if not stored:
+        raise ApiError(404, "not_found", f"no measurement {uid[:80]!r} is stored")
+    if found is None:
+        return {"uid": uid, "signed": False, "logged": False,
+                "note": "imported or collected before the log: unsigned, and not in the transparency log"}
+    return {"uid": uid, "signed": found.entry.signed, "logged": True, "leaf_index": found.index,
+            "key_id": found.entry.key_id}
 
 
 @router.get("/proof/{uid}", summary="Inclusion proof of one measurement")
