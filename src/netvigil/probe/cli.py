@@ -59,9 +59,7 @@ def add_probe_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
                      help="measure the list again every N hours (with jitter)")
     run.add_argument("--collector", help="URL to POST measurements to (JSON lines)")
     run.add_argument("--spool-dir", type=Path, default=Path("spool"))
-    run.add_argument("--key", type=Path, metavar="FILE",
-                     help="signing key, created (0600) on first run (default $NETVIGIL_PROBE_KEY or the XDG path)")
-    run.add_argument("--no-sign", action="store_true", help="write unsigned measurements")
+    _signing_options(run)
     _consent_option(run)
     p.set_defaults(func=run_probe)
     add_dns_check_parser(subparsers)
@@ -80,6 +78,7 @@ def add_dns_check_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--ca-file", help="extra trusted CA bundle (PEM), for DoH")
+    _signing_options(p)
     for name in ("dns", "connect", "tls", "http"):
         p.add_argument(f"--{name}-timeout", type=float, default=getattr(_DEFAULTS, f"{name}_timeout"))
     _vantage_options(p)
@@ -173,6 +172,12 @@ async def _probe(args: argparse.Namespace, inputs: list[Input], config: ProbeCon
     return 0
 
 
+def _signing_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument("--key", type=Path, metavar="FILE",
+                        help="signing key, created (0600) on first run (default $NETVIGIL_PROBE_KEY or the XDG path)")
+    parser.add_argument("--no-sign", action="store_true", help="write unsigned measurements")
+
+
 def probe_signer(path: Path | None) -> Signer:
     """The probe's key, created on first run; its public line is what a collector must trust."""
     signer, created = load_or_create(path or default_probe_key_path())
@@ -205,7 +210,13 @@ def run_dns_check_command(args: argparse.Namespace) -> int:
 async def _dns_check(args: argparse.Namespace, domains: list[Input], resolvers: list[Resolver],
                      config: ProbeConfig) -> int:
     config = await _vantage_point(args, config)
-    options = RunOptions(output=args.output, concurrency=args.concurrency, progress=not args.no_progress)
+    try:
+        signer = None if args.no_sign else probe_signer(args.key)
+    except (OSError, KeyFileError) as exc:
+        print(f"netvigil dns-check: {exc}", file=sys.stderr)
+        return 1
+    options = RunOptions(output=args.output, concurrency=args.concurrency, progress=not args.no_progress,
+                         signer=signer)
     stats = await run_dns_check(domains, resolvers, config, options)
     print(f"checked {stats.measured}, skipped {stats.skipped} already in {args.output}", file=sys.stderr)
     return 0
