@@ -20,7 +20,6 @@ import argparse
 import os
 import random
 import resource
-import statistics
 import tempfile
 import time
 from collections.abc import Callable

@@ -93,8 +93,8 @@ def test_changed_byte_in_the_stored_measurement_is_detected(tmp_path: Path, caps
     assert bundle is not None
     result = verify_bundle(bundle)
     assert [p.message for p in result.problems] == [
-        "its bytes no longer match the SHA-256 the log holds for it: the measurement was changed after it "
-        "was collected"]
+        ("its bytes no longer match the SHA-256 the log holds for it: the measurement was changed after it "
+         "was collected")]
     path = tmp_path / "evidence.json"
     path.write_bytes(orjson.dumps(bundle.to_dict()))
     code, out = verify_cli(path, capsys=capsys)
