@@ -230,9 +230,9 @@ class LogView:
                     del wanted[(last_leaf(key), key[0])]
         if wanted:
             for leaf, level, value in self._fetch(sorted({leaf for leaf, _ in wanted})):
-                key = wanted.get((leaf, level))
-                if key is not None:
-                    found[key] = bytes(value)
+                fetched = wanted.get((leaf, level))
+                if fetched is not None:
+                    found[fetched] = bytes(value)
         missing = [k for k in wanted.values() if k not in found]
         if missing:
             raise LogError(f"the stored log lacks {len(missing)} subtree hash(es), e.g. level {missing[0][0]} "
