@@ -24,8 +24,8 @@ def test_keys_creates_the_probe_key_once_and_prints_a_trust_line(tmp_path: Path,
 
 UNUSABLE = {
     "report without evidence": ("r.html", "<!doctype html><html><body>no block</body></html>", "no netvigil evidence"),
-    "damaged evidence block": ("r.html", '<html><script type="application/json" id="netvigil-evidence">{oops'
-                               "</script></html>", "not valid JSON"),
+    "damaged evidence block": ("r.html", ('<html><script type="application/json" id="netvigil-evidence">{oops'
+                               "</script></html>"), "not valid JSON"),
     "bundle without entries": ("b.json", '{"format": "netvigil-evidence/1"}', "no list of entries"),
 }
 
