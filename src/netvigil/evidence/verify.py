@@ -29,7 +29,6 @@ from netvigil.evidence.signing import (
     Keyring,
     SignatureError,
     check_signature,
-    content_hash,
     signature_of,
     unb64,
     verify_measurement,
@@ -181,7 +180,3 @@ def verify_heads(first: TreeHead, second: TreeHead, proof: Sequence[bytes], *, l
     except ProofError as exc:
         findings.append(Finding("log", False, f"the two tree heads are not one history: {exc}"))
     return Verification(tuple(findings))
-
-
-def content_digest(obj: dict[str, Any]) -> str:
-    return content_hash(obj).hex()
