@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_testbed.py
 	$(BIN)/python bench/bench_api.py
 	$(BIN)/python bench/bench_search.py
+	$(BIN)/python bench/bench_evidence.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

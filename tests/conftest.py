@@ -89,3 +89,9 @@ def jsonl(write_lines: Callable[[str, Iterable[bytes]], Path]) -> Callable[[str,
         return write_lines(name, (i if isinstance(i, bytes) else line(i) for i in items))
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _probe_key_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A probe run creates its signing key on first use: keep it out of the user's home in tests."""
+    monkeypatch.setenv("NETVIGIL_PROBE_KEY", str(tmp_path_factory.getbasetemp() / "probe-key.pem"))

@@ -13,6 +13,7 @@ import pytest
 from probe_servers import http_response, page, port_of, read_head, refused_port, serve_bytes, start_tcp
 
 from netvigil.cli.probe import add_helper_parser, add_probe_parser
+from netvigil.evidence.signing import verify_measurement
 from netvigil.probe.config import ProbeConfig
 from netvigil.probe.consent import ensure_consent, has_consented
 from netvigil.probe.geoip import locate
@@ -194,6 +195,7 @@ def test_cli_probe_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     record = orjson.loads(output.read_bytes().splitlines()[0])
     assert (record["probe_cc"], record["probe_asn"]) == ("IT", "AS137")
     assert record["test_keys"]["requests"][0]["response"]["code"] == 200
+    assert verify_measurement(record, None) is not None  # signed with the key created on this first run
 
 
 def _argv(args: argparse.Namespace) -> list[str]:

@@ -58,7 +58,8 @@ async def submit(request: Request, ctx: Annotated[Context, Depends(context)]) ->
     batch = _is_batch(request.headers.get("content-type", ""))
     body = await _read_capped(request, ctx.settings.max_body_bytes)
     items = split_body(new_source(writer), body, batch=batch, max_records=ctx.settings.max_batch_records)
-    results = await run_in_threadpool(ingest_records, ctx.db, items, ctx.fingerprints)
+    results = await run_in_threadpool(ingest_records, ctx.db, items, ctx.fingerprints,
+                                      request.app.state.transparency)
     status = 200 if batch else LONE_STATUS.get(results[0].status, 200)
     return JSONResponse(summary(results), status_code=status)
 

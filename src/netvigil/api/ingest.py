@@ -23,6 +23,7 @@ import orjson
 
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.api.errors import ApiError
+from netvigil.api.transparency import Transparency
 from netvigil.engine import pipeline
 from netvigil.model.measurement import Measurement, derive_uid
 from netvigil.model.uid import submitted_uid_problem
@@ -114,10 +115,18 @@ def _envelope_problem(m: Measurement, now: datetime) -> str | None:
     return None
 
 
-def ingest_records(db: Database, items: list[Item], fingerprints: FingerprintDB) -> list[RecordResult]:
-    """Store what can be stored, quarantine the rest; return each record's fate once committed."""
+def ingest_records(db: Database, items: list[Item], fingerprints: FingerprintDB,
+                   transparency: Transparency | None = None) -> list[RecordResult]:
+    """Store what can be stored, quarantine the rest; return each record's fate once committed.
+
+    With ``transparency``, signatures are checked first and the newly stored
+    records are appended to the log (:mod:`netvigil.api.transparency`).
+    """
     now = datetime.now(UTC).replace(tzinfo=None)
     checked = [validate(item, now) for item in items]
+    signatures: dict[str, Any] = {}
+    if transparency is not None:
+        checked, signatures = transparency.check(checked)
     source = items[0].source
     uids = [c.uid for c in checked if c.uid is not None]
     with db.write() as (con, store):
@@ -129,6 +138,8 @@ def ingest_records(db: Database, items: list[Item], fingerprints: FingerprintDB)
         fresh = [uid for uid, (src, _, _) in held.items() if src == source]
         rollup.add(con, fresh)
         explorer.add(con, fresh)
+        if transparency is not None:
+            transparency.append([(uid, held[uid][2]) for uid in dict.fromkeys(fresh)], signatures)
     return [conflicts[c.item.position][0] if c.item.position in conflicts else _result(c.item, c.uid, held, reasons)
             for c in checked]
 

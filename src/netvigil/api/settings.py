@@ -32,6 +32,8 @@ class Settings:
     write_burst: int = WRITE_BURST
     read_rate: float = READ_RATE
     read_burst: int = READ_BURST
+    log_key: Path | None = None      # the transparency log's signing key (default: beside the database)
+    probe_keys: Path | None = None   # trusted probe public keys; None accepts any key whose signature holds
 
 
 def load_api_keys(key_file: Path | None) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from netvigil.cli.detect import add_detect_parsers, add_eval_outages_parser
 from netvigil.cli.probe import add_helper_parser, add_probe_parser
 from netvigil.cli.serve import add_report_parser, add_serve_parser
 from netvigil.cli.testbed import add_testbed_parser
+from netvigil.cli.verify import add_evidence_parsers
 from netvigil.engine import pipeline
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
 from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store
@@ -91,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     add_testbed_parser(commands)
     add_serve_parser(commands)
     add_report_parser(commands)
+    add_evidence_parsers(commands)
     return parser
 
 

@@ -15,6 +15,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from netvigil.evidence.signing import Signer
 from netvigil.probe.config import ConfigError, ProbeConfig
 from netvigil.probe.consent import ensure_consent
 from netvigil.probe.control import ask_public_ip
@@ -27,6 +28,7 @@ from netvigil.probe.reachability import Endpoint, Schedule, parse_endpoint, read
 from netvigil.probe.runner import RunOptions, append_jsonl, run_list, run_scheduled, write_jsonl
 from netvigil.probe.spool import Collector, Spool
 from netvigil.store.asn import AsnDataError, default_asn_lookup, open_asn_lookup
+from netvigil.store.keys import KeyFileError, default_probe_key_path, load_or_create
 
 _DEFAULTS = ProbeConfig()
 
@@ -58,6 +60,7 @@ def add_probe_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
                      help="measure the list again every N hours (with jitter)")
     run.add_argument("--collector", help="URL to POST measurements to (JSON lines)")
     run.add_argument("--spool-dir", type=Path, default=Path("spool"))
+    _signing_options(run)
     _consent_option(run)
     p.set_defaults(func=run_probe)
     add_dns_check_parser(subparsers)
@@ -76,6 +79,7 @@ def add_dns_check_parser(subparsers: argparse._SubParsersAction) -> argparse.Arg
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--ca-file", help="extra trusted CA bundle (PEM), for DoH")
+    _signing_options(p)
     for name in ("dns", "connect", "tls", "http"):
         p.add_argument(f"--{name}-timeout", type=float, default=getattr(_DEFAULTS, f"{name}_timeout"))
     _vantage_options(p)
@@ -159,8 +163,13 @@ async def _probe(args: argparse.Namespace, inputs: list[Input], config: ProbeCon
     config = await _vantage_point(args, config)
     spool = Spool(args.spool_dir) if args.collector else None
     collector = Collector(url=args.collector, net=Net.from_config(config)) if args.collector else None
+    try:
+        signer = None if args.no_sign else probe_signer(args.key)
+    except (OSError, KeyFileError) as exc:
+        print(f"netvigil probe: {exc}", file=sys.stderr)
+        return 1
     options = RunOptions(output=args.output, concurrency=args.concurrency, progress=not args.no_progress,
-                         spool=spool, collector=collector)
+                         spool=spool, collector=collector, signer=signer)
     if args.schedule_hours:
         await run_scheduled(inputs, config, options, hours=args.schedule_hours)
         return 0
@@ -168,6 +177,21 @@ async def _probe(args: argparse.Namespace, inputs: list[Input], config: ProbeCon
     print(f"measured {stats.measured}, skipped {stats.skipped} already in {args.output}"
           + (f", submitted {stats.submitted}" if collector else ""), file=sys.stderr)
     return 0
+
+
+def _signing_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument("--key", type=Path, metavar="FILE",
+                        help="signing key, created (0600) on first run (default $NETVIGIL_PROBE_KEY or the XDG path)")
+    parser.add_argument("--no-sign", action="store_true", help="write unsigned measurements")
+
+
+def probe_signer(path: Path | None) -> Signer:
+    """The probe's key, created on first run; its public line is what a collector must trust."""
+    signer, created = load_or_create(path or default_probe_key_path())
+    if created:
+        print(f"created signing key {path or default_probe_key_path()}: give the collector this line "
+              f"(`netvigil keys` prints it again):\n{signer.key_line()}", file=sys.stderr)
+    return signer
 
 
 def run_dns_check_command(args: argparse.Namespace) -> int:
@@ -193,7 +217,13 @@ def run_dns_check_command(args: argparse.Namespace) -> int:
 async def _dns_check(args: argparse.Namespace, domains: list[Input], resolvers: list[Resolver],
                      config: ProbeConfig) -> int:
     config = await _vantage_point(args, config)
-    options = RunOptions(output=args.output, concurrency=args.concurrency, progress=not args.no_progress)
+    try:
+        signer = None if args.no_sign else probe_signer(args.key)
+    except (OSError, KeyFileError) as exc:
+        print(f"netvigil dns-check: {exc}", file=sys.stderr)
+        return 1
+    options = RunOptions(output=args.output, concurrency=args.concurrency, progress=not args.no_progress,
+                         signer=signer)
     stats = await run_dns_check(domains, resolvers, config, options)
     print(f"checked {stats.measured}, skipped {stats.skipped} already in {args.output}", file=sys.stderr)
     return 0

@@ -28,6 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from netvigil.evidence.signing import Signer, sign_measurement
 from netvigil.probe import web_connectivity
 from netvigil.probe.config import ProbeConfig
 from netvigil.probe.inputs import Input
@@ -47,6 +48,7 @@ class RunOptions:
     progress: bool = True
     spool: Spool | None = None
     collector: Collector | None = None
+    signer: Signer | None = None  # signs every measurement before it is written (netvigil.evidence.signing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,8 @@ async def run_list(inputs: Sequence[Input], config: ProbeConfig, options: RunOpt
         submitted += await options.collector.drain(options.spool)  # leftovers of earlier runs first
     with append_jsonl(options.output) as out, _progress(options.progress, len(todo)) as advance:
         def record(measurement: dict[str, Any]) -> None:
+            if options.signer is not None:
+                measurement = sign_measurement(measurement, options.signer)
             write_jsonl(out, measurement)
             if options.spool:
                 options.spool.add(measurement)
@@ -158,7 +162,7 @@ async def run_scheduled(inputs: Sequence[Input], config: ProbeConfig, options: R
         name = f"{options.output.stem}-{stamp}-{len(stats) + 1}{options.output.suffix or '.jsonl'}"
         output = options.output.with_name(name)
         round_options = RunOptions(output=output, concurrency=options.concurrency, progress=options.progress,
-                                   spool=options.spool, collector=options.collector)
+                                   spool=options.spool, collector=options.collector, signer=options.signer)
         stats.append(await run_list(inputs, config, round_options))
         if rounds is None or len(stats) < rounds:
             await sleep(hours * 3600 * random.uniform(1 - jitter, 1 + jitter))

@@ -12,6 +12,7 @@ import netvigil
 from netvigil.analysis.rules import BY_ID, RULES_VERSION
 from netvigil.report import svg, words
 from netvigil.report.data import CITED_PER_GROUP, INCIDENT_MARGIN, ReportData, gather
+from netvigil.report.evidence import ReportEvidence, gather_evidence
 from netvigil.report.summary import paragraphs
 from netvigil.store.database import Database
 from netvigil.store.incidents import parse_iso
@@ -26,12 +27,14 @@ def write_report(db: Database, cc: str, start: datetime, end: datetime, out_dir:
     """Write ``report-CC-FROM-TO.html`` (and ``.pdf``) into ``out_dir``; returns the paths written."""
     with db.read() as con:
         data = gather(con, cc, start, end, legal_context=legal_context)
-    return write_report_data(data, out_dir, pdf=pdf)
+        evidence = gather_evidence(con, cited_uids(data))
+    return write_report_data(data, out_dir, pdf=pdf, evidence=evidence)
 
 
-def write_report_data(data: ReportData, out_dir: Path, *, pdf: bool = True) -> list[Path]:
+def write_report_data(data: ReportData, out_dir: Path, *, pdf: bool = True,
+                      evidence: ReportEvidence | None = None) -> list[Path]:
     """Write the report of facts already gathered (from the file, or through a server's API)."""
-    html = render_html(data)
+    html = render_html(data, evidence)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"report-{data.cc}-{data.start:%Y%m%d}-{data.end:%Y%m%d}"
     written = [out_dir / f"{stem}.html"]
@@ -44,12 +47,12 @@ def write_report_data(data: ReportData, out_dir: Path, *, pdf: bool = True) -> l
     return written
 
 
-def render_html(d: ReportData) -> str:
+def render_html(d: ReportData, evidence: ReportEvidence | None = None) -> str:
     return _env.get_template("report.html").render(
         d=d, summary=paragraphs(d), charts=_charts(d), version=netvigil.__version__,
         last_day=d.end - timedelta(days=1), per_group=CITED_PER_GROUP, words=words,
         technique_charts=_technique_charts(d), incident_charts=_incident_charts(d),
-        rules=_rules(d), rules_version=RULES_VERSION, by_layer=_networks_by_layer(d))
+        rules=_rules(d), rules_version=RULES_VERSION, by_layer=_networks_by_layer(d), evidence=evidence)
 
 
 def _days(d: ReportData) -> list[str]:
@@ -99,6 +102,11 @@ def _networks_by_layer(d: ReportData) -> list[tuple[str, list[str]]]:
     """For each layer, the networks seen blocking at it ("which networks block by DNS?")."""
     return [(layer, [n["probe_asn"] for n in d.network_layers if layer in n["layers"]])
             for layer in ("dns", "tcp", "tls", "http")]
+
+
+def cited_uids(d: ReportData) -> list[str]:
+    """Every measurement the report names: the citation table and each blocked site's example."""
+    return [c["uid"] for c in d.cited] + [b["example_uid"] for b in d.blocked if b.get("example_uid")]
 
 
 def _charts(d: ReportData) -> dict[str, Markup]:

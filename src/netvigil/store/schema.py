@@ -49,6 +49,17 @@ CATEGORIES_TABLE = "api_domain_categories"
 EXPLORER_TABLE = "explorer_search"
 EXPLORER_STATE = "explorer_state"
 
+# The transparency log (store.log): leaves, complete-subtree hashes, signed heads, keys.
+LOG_TABLES = {
+    "log_leaves": ("idx BIGINT NOT NULL", "uid VARCHAR NOT NULL", "sha256 VARCHAR NOT NULL", "key_id VARCHAR",
+                   "content_sha256 VARCHAR", "signature VARCHAR", "appended_at TIMESTAMP NOT NULL"),
+    "log_nodes": ("last_leaf BIGINT NOT NULL", "level UTINYINT NOT NULL", "hash BLOB NOT NULL"),
+    "log_probe_keys": ("key_id VARCHAR NOT NULL", "public_key BLOB NOT NULL", "first_seen TIMESTAMP NOT NULL"),
+    "log_keys": ("key_id VARCHAR NOT NULL", "public_key BLOB NOT NULL", "added_at TIMESTAMP NOT NULL"),
+    "log_heads": ("tree_size BIGINT NOT NULL", "timestamp BIGINT NOT NULL", "root_hash BLOB NOT NULL",
+                  "log_key_id VARCHAR NOT NULL", "signature BLOB NOT NULL"),
+}
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -95,6 +106,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "confidence DOUBLE, rule VARCHAR, sha256 VARCHAR NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {EXPLORER_STATE} (id INTEGER PRIMARY KEY, watermark VARCHAR NOT NULL)",
     )),
+    Migration(4, "the transparency log: leaves, complete-subtree hashes, signed tree heads, keys",
+              tuple(_create(t, c) for t, c in LOG_TABLES.items())),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 # DuckDB caches up to 80% of RAM by default, so a long ingest would keep every written block

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
 import netvigil
-from netvigil.api import collector, explorer, routes
+from netvigil.api import collector, explorer, routes, transparency
 from netvigil.api.context import Context
 from netvigil.api.errors import install_error_handlers
 from netvigil.api.guard import ApiKeys, RateLimiter
@@ -47,6 +47,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
             keys=ApiKeys(settings.api_keys),
             writes=RateLimiter(settings.write_rate, settings.write_burst, what="submissions"),
             reads=RateLimiter(settings.read_rate, settings.read_burst, what="requests"))
+        app.state.transparency = transparency.open_transparency(db, settings)
         log.info("serving %s", settings.db_path)
         try:
             yield
@@ -60,6 +61,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.include_router(collector.router)
     app.include_router(routes.router)
     app.include_router(explorer.router)
+    app.include_router(transparency.router)
     app.include_router(pages.router)
     app.include_router(explorer_pages.router)
     app.include_router(report_data.router)
