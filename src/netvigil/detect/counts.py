@@ -16,8 +16,9 @@ evidence of Poisson counts).  The sum is kept at or above 0; when it reaches
 ``h = ln(odds)`` the bins since it last left 0 are ``odds`` times likelier under
 the outage than under the normal rate (the changepoint estimate is that last
 zero, so the reported onset is where the drop began, not where it became
-certain; leading bins that were merely low, whose own ratio is less than half
-that of a zero count, are left out of the onset).  While out, the mirror sum towards the normal rate runs the same way and
+certain; it is moved to the first of the latest unbroken bins that look like an
+outage, whose own log-ratio is at least half that of a zero count, so that an
+odd low hour before the drop does not pull the onset early).  While out, the mirror sum towards the normal rate runs the same way and
 ends the outage where it last left 0.  A missing bin adds nothing.
 
 The confidence is a Trinocular-style belief (Quan et al., SIGCOMM 2013): with even
@@ -28,7 +29,8 @@ reached.
 hour), the mean count per bin of the last ``days`` days of that slot.  A block
 enters this history a day after it ended (``lag`` = one day of blocks), once any
 outage it belonged to has been found: blocks inside a detected outage, including
-the hours between its onset and its alarm, never enter.  The history then keeps
+the hours between its onset and its alarm, never enter; nor does a block far
+below its slot's rate (an outage the ratio detector judged).  The history then keeps
 the days before a curfew however long it lasts, so its 60th night is judged
 against normal nights like its first, while a healthy daily cycle is the slot
 means themselves and raises nothing.  After ``max_outage`` out, the old history
@@ -75,6 +77,7 @@ class CountParams:
     # netvigil: below 0.2 per bin even a full day of zeros is not evidence enough at these odds
     min_rate: float = 0.2
     max_outage: timedelta = 7 * DAY  # watchtower ``inpainting maxduration 604800``
+    commit_z: float = -3.09  # netvigil: a block this far below its slot (Poisson tail ~0.001) is an outage
 
     @property
     def h(self) -> float:
@@ -107,7 +110,7 @@ class CountState:
     cur_sum: np.ndarray
     cur_n: np.ndarray
     up_start: np.ndarray
-    strong_start: np.ndarray  # first bin since up_start as low as an outage (its own LLR >= half the largest)
+    strong_start: np.ndarray  # first of the latest bins in a row as low as an outage (LLR >= half a zero's)
     dn_start: np.ndarray
     onset: np.ndarray
     alarm: np.ndarray
@@ -187,9 +190,9 @@ class CountDetector:
             zero = ~out & (up == 0.0)
             st.up_start[rows[rising]] = g
             st.up_start[rows[zero]] = -1
-            strong = ~out & ~zero & (st.strong_start[rows] < 0) & (llr[:, j] >= 0.5 * best)
-            st.strong_start[rows[strong]] = g
-            st.strong_start[rows[zero]] = -1
+            strong = llr[:, j] >= 0.5 * best
+            st.strong_start[rows[~out & ~zero & strong & (st.strong_start[rows] < 0)]] = g
+            st.strong_start[rows[~out & (zero | (known[:, j] & ~strong))]] = -1
             st.drop[rows] = np.where(zero, 0.0, np.where(rising, drop[:, j], st.drop[rows] + drop[:, j]))
             st.s_up[rows] = up  # keeps running while out: the evidence behind the confidence
             st.peak[rows] = np.where(zero, 0.0, np.maximum(st.peak[rows], up))
@@ -258,9 +261,22 @@ class CountDetector:
         return found
 
     def _commit(self, st: CountState, s: int) -> None:
-        """Move the day-old block of slot ``s`` into the history unless it was part of an outage."""
+        """Move the day-old block of slot ``s`` into the history unless it was part of an outage.
+
+        An outage this detector did not judge (a rate above ``max_rate``, where the
+        ratio detector found it) is kept out too: a block whose count is below its
+        slot's expected count by more than ``commit_z`` Poisson standard deviations
+        does not enter, so a curfew's nights never lower the slot's rate.
+        """
+        p = self.params
         value = st.recent[:, s]
-        rows = np.flatnonzero(~np.isnan(value) & ~st.recent_out[:, s])
+        days = st.hist[:, s, :]
+        n = np.count_nonzero(~np.isnan(days), axis=1)
+        expected = np.where(n >= p.min_days, np.nansum(days, axis=1) / np.maximum(n, 1), np.nan)
+        k = st.block
+        with np.errstate(invalid="ignore"):
+            low = k * (value - expected) < p.commit_z * np.sqrt(st.phi * k * expected)
+        rows = np.flatnonzero(~np.isnan(value) & ~st.recent_out[:, s] & ~low)
         st.hist[rows, s, st.head[rows, s]] = value[rows]
         st.head[rows, s] = (st.head[rows, s] + 1) % st.hist.shape[2]
 
