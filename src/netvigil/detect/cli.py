@@ -23,6 +23,7 @@ from netvigil.detect.base import detect_all
 from netvigil.detect.evaluate import Scores, score
 from netvigil.detect.grid import to_matrices
 from netvigil.detect.incidents import RECOVERY, merge_incidents
+from netvigil.detect.kind import classify, watched_kinds
 from netvigil.detect.records import Incident, Level, SignalPoint, country_of, incident_from_dict, iso
 from netvigil.detect.watch_cli import add_watch_parser
 from netvigil.signals import Imported, SignalFormatError, load_signals
@@ -150,8 +151,10 @@ def run_eval_outages(args: argparse.Namespace) -> int:
 
 
 def detect_incidents(points: list[SignalPoint], group: Callable[[str], str] = GROUPS["entity"]) -> list[Incident]:
-    """Points -> matrices -> detections -> incidents, with the default detector for each signal kind."""
-    return merge_incidents(detect_all(to_matrices(points)), group, recovery=RECOVERY)
+    """Points -> matrices -> detections -> incidents with their likely kind, default detector per signal kind."""
+    matrices = to_matrices(points)
+    watched = watched_kinds((e, m.meta.kind) for m in matrices for e in m.meta.entities)
+    return classify(merge_incidents(detect_all(matrices), group, recovery=RECOVERY), watched)
 
 
 # --- helpers ----------------------------------------------------------------------------------

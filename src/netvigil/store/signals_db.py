@@ -30,6 +30,10 @@ _DDL = (
      "\"end\" TIMESTAMP, level VARCHAR NOT NULL, severity DOUBLE NOT NULL, confidence DOUBLE NOT NULL, "
      "signals VARCHAR[] NOT NULL, on_the_hour BOOLEAN NOT NULL, stored_at TIMESTAMP NOT NULL)"),
 )
+# Issue 11: the likely kind of an incident; added in place (idempotent) so version-1 files keep working.
+_KIND_COLUMNS = ("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'undetermined'",
+                 "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS kind_evidence VARCHAR[] DEFAULT []",
+                 "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS kind_score DOUBLE DEFAULT 0")
 _POINTS = pa.schema([("entity", pa.string()), ("source", pa.string()), ("kind", pa.string()),
                      ("time", pa.timestamp("us")), ("value", pa.float64()), ("weight", pa.float64())])
 
@@ -70,6 +74,8 @@ class SignalsStore:
             for ddl in _DDL:
                 self._con.execute(ddl)
             self._con.execute("INSERT INTO signals_schema_version VALUES (?)", [SIGNALS_SCHEMA_VERSION])
+        for ddl in _KIND_COLUMNS:
+            self._con.execute(ddl)
 
     def add_points(self, points: Iterable[SignalPoint]) -> int:
         """Store points, replacing any with the same (entity, source, time); returns how many were given."""
@@ -101,12 +107,15 @@ class SignalsStore:
         """Replace the stored incidents with these (one detection run's view of history)."""
         now = _naive(datetime.now(UTC))
         rows = [(list(i.entities), _naive(i.start), i.end and _naive(i.end), i.level.name.lower(), i.severity,
-                 i.confidence, list(i.signals), i.on_the_hour, now) for i in incidents]
+                 i.confidence, list(i.signals), i.on_the_hour, now, i.kind, list(i.kind_evidence), i.kind_score)
+                for i in incidents]
         self._con.execute("BEGIN TRANSACTION")
         try:
             self._con.execute("DELETE FROM incidents")
             if rows:
-                self._con.executemany("INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                self._con.executemany(
+                    "INSERT INTO incidents (entities, start, \"end\", level, severity, confidence, signals, on_the_hour, "
+                    "stored_at, kind, kind_evidence, kind_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         except BaseException:
             self._con.execute("ROLLBACK")
             raise
@@ -114,11 +123,12 @@ class SignalsStore:
         return len(rows)
 
     def incidents(self) -> list[Incident]:
-        sql = ("SELECT entities, start, \"end\", level, severity, confidence, signals, on_the_hour "
-               "FROM incidents ORDER BY start, entities")
+        sql = ("SELECT entities, start, \"end\", level, severity, confidence, signals, on_the_hour, "
+               "kind, kind_evidence, kind_score FROM incidents ORDER BY start, entities")
         return [Incident(entities=tuple(e), start=s.replace(tzinfo=UTC), end=end and end.replace(tzinfo=UTC),
-                         level=Level[lvl.upper()], severity=sev, confidence=c, signals=tuple(sig), on_the_hour=h)
-                for e, s, end, lvl, sev, c, sig, h in self._con.execute(sql).fetchall()]
+                         level=Level[lvl.upper()], severity=sev, confidence=c, signals=tuple(sig), on_the_hour=h,
+                         kind=k, kind_evidence=tuple(ke or ()), kind_score=ks)
+                for e, s, end, lvl, sev, c, sig, h, k, ke, ks in self._con.execute(sql).fetchall()]
 
     def verdict_counts(self) -> list[VerdictCount]:
         """Hourly summary-verdict counts per (country, ASN, domain) from the measurement store's tables.
