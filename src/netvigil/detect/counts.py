@@ -77,6 +77,10 @@ class CountParams:
     # netvigil: below 0.2 per bin even a full day of zeros is not evidence enough at these odds
     min_rate: float = 0.2
     max_outage: timedelta = 7 * DAY  # watchtower ``inpainting maxduration 604800``
+    # netvigil: the expected rate is taken this many standard errors below the slot's mean
+    # (the mean of ``n`` days of ``block`` Poisson bins has standard error sqrt(phi lam / (n block))),
+    # so that a rate overestimated from few days cannot drift the sum upwards.
+    rate_se: float = 1.0
     commit_z: float = -3.09  # netvigil: a block this far below its slot (Poisson tail ~0.001) is an outage
 
     @property
@@ -286,8 +290,10 @@ class CountDetector:
         n = np.count_nonzero(~np.isnan(days), axis=1)
         mean = np.where(n > 0, np.nansum(days, axis=1) / np.maximum(n, 1), np.nan)
         with np.errstate(invalid="ignore"):
-            judged = st.integral & (n >= p.min_days) & (mean >= p.min_rate) & (mean < p.max_rate)
-        return np.where(judged, mean, np.nan)
+            # one standard error lower: a rate estimated from few days must not be taken as higher than it is
+            cautious = mean - p.rate_se * np.sqrt(st.phi * mean / (np.maximum(n, 1) * st.block))
+            judged = st.integral & (n >= p.min_days) & (cautious >= p.min_rate) & (mean < p.max_rate)
+        return np.where(judged, cautious, np.nan)
 
     def _detection(self, st: CountState, row: int, *, end: int | None) -> Detection:
         meta = st.meta

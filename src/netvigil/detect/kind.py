@@ -13,8 +13,8 @@ counts as lasting at least until then (``until``).  ``kind`` is ``government_shu
 
 | evidence | log LR | source |
 |---|---|---|
-| onset on :00 / :30 (bins < 30 min) | ln(0.848 / 0.395) = +0.76 | Bischof et al., SIGCOMM 2023 (research notes §3.4) |
-| onset off the hour (bins < 30 min) | ln(0.152 / 0.605) = -1.38 | same |
+| onset could be on :00 / :30 (bins < 30 min) | ln((0.848 + 0.152 q) / (0.395 + 0.605 q)) | Bischof et al., SIGCOMM 2023 (research notes §3.4): 84.8 % of shutdowns vs 39.5 % of other outages start on the hour or half hour; ``q = step / 30 min`` is the chance that an onset off the mark still has one within its bin |
+| onset off the hour (bins < 30 min) | ln(0.152 (1 - q) / (0.605 (1 - q))) = -1.38 | same |
 | lasted >= 22.3 h | +0.9 | p90 of shutdowns 22.3 h vs p90 of outages 10.4 h (§3.4): ln(0.10 / 0.04), the 0.04 interpolated |
 | lasted >= 5.5 h / < 2 h | +0.5 / -0.5 | netvigil, from the median durations 5.5 h vs 2.0 h (§3.4) |
 | recurs at the same time of day (>= 2 other days in 14) | +2.0 | netvigil: curfew-style shutdowns (Myanmar 2021, §4); scheduled load-shedding also recurs, hence not decisive alone |
@@ -23,7 +23,7 @@ counts as lasting at least until then (``until``).  ``kind`` is ``government_shu
 | national reach (a country entity, or >= half of its regions) | +0.5 | netvigil: national full-network shutdowns are the bulk of matched ones (§3.3); national blackouts exist too, hence weak |
 | >= 3 regions down within SIMULTANEOUS (or one bin) of each other | +1.0 | netvigil: a central order switches regions at once; a grid collapse cascades over tens of minutes.  A staggered onset is not counted against: shutdowns are often rolled out ISP by ISP (Iran 2019) |
 | >= 3 regions back within SIMULTANEOUS of each other | +0.5 | netvigil: an order is lifted at once |
-| their recoveries spread over more than 3 h | -1.0 | netvigil: a grid is restored feeder by feeder (ragged recovery) |
+| their recoveries spread over more than 3 h | -1.5 | netvigil: a grid is restored feeder by feeder (ragged recovery); an order is lifted at once, though a shutdown, too, can be lifted region by region over days (Iran 2019) |
 
 The netvigil weights are judgement, not fitted; the catalogue evaluation
 (``netvigil eval outages``) reports how often the kind agrees with IODA's cause.
@@ -55,7 +55,7 @@ SIMULTANEOUS = timedelta(minutes=15)  # netvigil: onsets this close count as one
 RAGGED = timedelta(hours=3)  # netvigil: recoveries spread wider than this are ragged
 RECURRENCE_WINDOW = timedelta(days=14)
 SAME_TIME = timedelta(minutes=30)
-ON_THE_HOUR = (math.log(0.848 / 0.395), math.log(0.152 / 0.605))
+SHUTDOWN_ON_MARK, OUTAGE_ON_MARK = 0.848, 0.395  # Bischof et al. 2023 (research notes §3.4)
 LONG, SHORT, VERY_LONG = timedelta(hours=5.5), timedelta(hours=2), timedelta(hours=22.3)
 DROPPING = (SignalKind.ACTIVE_PROBING, SignalKind.TELESCOPE, SignalKind.REACHABILITY)
 
@@ -101,10 +101,13 @@ def _round_hours(incident: Incident) -> list[tuple[float, str]]:
     step = _step(incident)
     if step is None or step >= timedelta(minutes=30):
         return []  # with bins of 30 min or more every onset could be on the hour: no evidence
+    q = step / timedelta(minutes=30)  # chance that an onset off the mark has one within its bin
     if incident.on_the_hour:
-        return [(ON_THE_HOUR[0], f"Onset on a round hour or half hour ({_hhmm(incident)} UTC); 85 % of "
-                                 "shutdowns start so, against 40 % of other outages.")]
-    return [(ON_THE_HOUR[1], f"Onset off the hour ({_hhmm(incident)} UTC), as most spontaneous outages.")]
+        ratio = (SHUTDOWN_ON_MARK + (1 - SHUTDOWN_ON_MARK) * q) / (OUTAGE_ON_MARK + (1 - OUTAGE_ON_MARK) * q)
+        return [(math.log(ratio), f"Onset on a round hour or half hour ({_hhmm(incident)} UTC, within one bin); "
+                                  "85 % of shutdowns start so, against 40 % of other outages.")]
+    ratio = (1 - SHUTDOWN_ON_MARK) / (1 - OUTAGE_ON_MARK)
+    return [(math.log(ratio), f"Onset off the hour ({_hhmm(incident)} UTC), as most spontaneous outages.")]
 
 
 def _duration(incident: Incident, until: datetime | None) -> list[tuple[float, str]]:
@@ -178,7 +181,7 @@ def _reach_and_timing(incident: Incident, country: list[Incident]) -> list[tuple
                 out.append((0.5, f"Simultaneous recovery: {len(ends)} regions came back within "
                                  f"{_minutes(spread)}, as when an order is lifted."))
             elif spread > RAGGED:
-                out.append((-1.0, f"Ragged recovery: {len(ends)} regions came back over "
+                out.append((-1.5, f"Ragged recovery: {len(ends)} regions came back over "
                                   f"{spread.total_seconds() / 3600:.1f} h, as a grid restored feeder by feeder."))
     return out
 
