@@ -90,6 +90,7 @@ class CountParams:
 
 _FLOATS = ("s_up", "s_dn", "peak", "drop", "dn_drop", "cur_sum", "cur_n")
 _INTS = ("up_start", "strong_start", "dn_start", "onset", "alarm", "out_for")
+_LOCAL = ("out", "s_up", "s_dn", "up_start", "strong_start", "dn_start", "drop", "dn_drop", "peak")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -178,35 +179,48 @@ class CountDetector:
         return self._cusum(st, rows, x[rows])
 
     def _cusum(self, st: CountState, rows: np.ndarray, x: np.ndarray) -> Findings:
-        """The two one-sided sums, bin by bin, for the judged rows only."""
+        """The two one-sided sums, bin by bin, for the judged rows only.
+
+        The rows' state is worked on as local arrays and written back whenever an
+        outage starts or ends (rare) and at the end of the chunk: indexing the full
+        state in every bin would cost more than the arithmetic.
+        """
         p = self.params
         lam, phi = st.lam[rows], st.phi[rows]
         known = ~np.isnan(x)
         llr = np.where(known, (np.nan_to_num(x) * math.log(p.rho) + (1.0 - p.rho) * lam[:, None]) / phi[:, None], 0.0)
         drop = np.where(known, np.clip(1.0 - np.nan_to_num(x) / lam[:, None], 0.0, 1.0), 0.0)
-        best = (1.0 - p.rho) * lam / phi  # the LLR of a zero count
+        strong = llr >= 0.5 * ((1.0 - p.rho) * lam / phi)[:, None]  # at least half the LLR of a zero count
+        weak = known & ~strong
+        loc = {name: getattr(st, name)[rows] for name in _LOCAL}
         raised, closed = [], []
         for j in range(x.shape[1]):
             g = st.position + j
-            out = st.out[rows]
-            up = np.maximum(0.0, st.s_up[rows] + llr[:, j])
-            rising = ~out & (st.s_up[rows] == 0.0) & (up > 0.0)
+            out, s_up, s_dn = loc["out"], loc["s_up"], loc["s_dn"]
+            up = np.maximum(0.0, s_up + llr[:, j])
+            rising = ~out & (s_up == 0.0) & (up > 0.0)
             zero = ~out & (up == 0.0)
-            st.up_start[rows[rising]] = g
-            st.up_start[rows[zero]] = -1
-            strong = llr[:, j] >= 0.5 * best
-            st.strong_start[rows[~out & ~zero & strong & (st.strong_start[rows] < 0)]] = g
-            st.strong_start[rows[~out & (zero | (known[:, j] & ~strong))]] = -1
-            st.drop[rows] = np.where(zero, 0.0, np.where(rising, drop[:, j], st.drop[rows] + drop[:, j]))
-            st.s_up[rows] = up  # keeps running while out: the evidence behind the confidence
-            st.peak[rows] = np.where(zero, 0.0, np.maximum(st.peak[rows], up))
-            dn = np.where(out, np.maximum(0.0, st.s_dn[rows] - llr[:, j]), 0.0)
-            falling = out & (st.s_dn[rows] == 0.0) & (dn > 0.0)
-            st.dn_start[rows[falling]] = g
-            st.dn_drop[rows] = np.where(dn == 0.0, 0.0, np.where(falling, drop[:, j], st.dn_drop[rows] + drop[:, j]))
-            st.s_dn[rows] = dn
-            raised += self._raise(st, rows[~out & (up >= p.h)], g)
-            closed += self._close(st, rows[out & (dn >= p.h)], end=None)
+            loc["up_start"] = np.where(rising, g, np.where(zero, -1, loc["up_start"]))
+            ss = loc["strong_start"]
+            loc["strong_start"] = np.where(~out & (zero | weak[:, j]), -1,
+                                           np.where(~out & strong[:, j] & (ss < 0), g, ss))
+            loc["drop"] = np.where(zero, 0.0, np.where(rising, drop[:, j], loc["drop"] + drop[:, j]))
+            loc["s_up"] = up  # keeps running while out: the evidence behind the confidence
+            loc["peak"] = np.where(zero, 0.0, np.maximum(loc["peak"], up))
+            dn = np.where(out, np.maximum(0.0, s_dn - llr[:, j]), 0.0)
+            falling = out & (s_dn == 0.0) & (dn > 0.0)
+            loc["dn_start"] = np.where(falling, g, loc["dn_start"])
+            loc["dn_drop"] = np.where(dn == 0.0, 0.0, np.where(falling, drop[:, j], loc["dn_drop"] + drop[:, j]))
+            loc["s_dn"] = dn
+            starts, ends = ~out & (up >= p.h), out & (dn >= p.h)
+            if starts.any() or ends.any():
+                for name, value in loc.items():
+                    getattr(st, name)[rows] = value
+                raised += self._raise(st, rows[starts], g)
+                closed += self._close(st, rows[ends], end=None)
+                loc = {name: getattr(st, name)[rows] for name in _LOCAL}
+        for name, value in loc.items():
+            getattr(st, name)[rows] = value
         return Findings(raised=tuple(raised), closed=tuple(closed))
 
     def _raise(self, st: CountState, rows: np.ndarray, g: int) -> list[Detection]:

@@ -20,7 +20,7 @@ counts as lasting at least until then (``until``).  ``kind`` is ``government_shu
 | recurs at the same time of day (>= 2 other days in 14) | +2.0 | netvigil: curfew-style shutdowns (Myanmar 2021, §4); scheduled load-shedding also recurs, hence not decisive alone |
 | BGP-visible prefixes withdrawn | +1.0 | netvigil: routes withdrawn by the operator (Egypt 2011, Iran 2019 partial, §2.4); a power cut leaves most routes announced |
 | probing/telescope down, BGP watched and not down | -1.0 | same reasoning, the other way |
-| national reach (a country entity, or >= half of its regions) | +0.5 | netvigil: national full-network shutdowns are the bulk of matched ones (§3.3); national blackouts exist too, hence weak |
+| national reach (a country entity, a region while its country is down, or >= half of its regions) | +0.5 | netvigil: national full-network shutdowns are the bulk of matched ones (§3.3); national blackouts exist too, hence weak |
 | >= 3 regions down within SIMULTANEOUS (or one bin) of each other | +1.0 | netvigil: a central order switches regions at once; a grid collapse cascades over tens of minutes.  A staggered onset is not counted against: shutdowns are often rolled out ISP by ISP (Iran 2019) |
 | >= 3 regions back within SIMULTANEOUS of each other | +0.5 | netvigil: an order is lifted at once |
 | their recoveries spread over more than 3 h | -1.5 | netvigil: a grid is restored feeder by feeder (ragged recovery); an order is lifted at once, though a shutdown, too, can be lifted region by region over days (Iran 2019) |
@@ -104,8 +104,8 @@ def _round_hours(incident: Incident) -> list[tuple[float, str]]:
     q = step / timedelta(minutes=30)  # chance that an onset off the mark has one within its bin
     if incident.on_the_hour:
         ratio = (SHUTDOWN_ON_MARK + (1 - SHUTDOWN_ON_MARK) * q) / (OUTAGE_ON_MARK + (1 - OUTAGE_ON_MARK) * q)
-        return [(math.log(ratio), f"Onset on a round hour or half hour ({_hhmm(incident)} UTC, within one bin); "
-                                  "85 % of shutdowns start so, against 40 % of other outages.")]
+        return [(math.log(ratio), (f"Onset on a round hour or half hour ({_hhmm(incident)} UTC, within one bin); "
+                                  "85 % of shutdowns start so, against 40 % of other outages."))]
     ratio = (1 - SHUTDOWN_ON_MARK) / (1 - OUTAGE_ON_MARK)
     return [(math.log(ratio), f"Onset off the hour ({_hhmm(incident)} UTC), as most spontaneous outages.")]
 
@@ -138,8 +138,8 @@ def _recurrence(incident: Incident, same_entity: list[Incident]) -> list[tuple[f
             and o.start.date() != incident.start.date()
             and min(abs(time_of_day(o) - mine), timedelta(days=1) - abs(time_of_day(o) - mine)) <= SAME_TIME}
     if len(days) >= 2:
-        return [(2.0, f"Recurs at the same time of day ({_hhmm(incident)} UTC) on {len(days)} other days "
-                      "within two weeks: a curfew-style pattern (scheduled load-shedding can look alike).")]
+        return [(2.0, (f"Recurs at the same time of day ({_hhmm(incident)} UTC) on {len(days)} other days "
+                      "within two weeks: a curfew-style pattern (scheduled load-shedding can look alike)."))]
     return []
 
 
@@ -150,11 +150,11 @@ def _kinds(incident: Incident) -> set[SignalKind]:
 def _routing(incident: Incident, watched: set[SignalKind] | None) -> list[tuple[float, str]]:
     dropped = _kinds(incident)
     if SignalKind.BGP in dropped:
-        return [(1.0, "BGP-visible prefixes were withdrawn: the networks were taken off the routing table, "
-                      "which a power cut rarely does.")]
+        return [(1.0, ("BGP-visible prefixes were withdrawn: the networks were taken off the routing table, "
+                      "which a power cut rarely does."))]
     if watched and SignalKind.BGP in watched and dropped & set(DROPPING):
-        return [(-1.0, "Hosts stopped answering while BGP routes stayed announced, as when power fails but "
-                       "the routers keep running.")]
+        return [(-1.0, ("Hosts stopped answering while BGP routes stayed announced, as when power fails but "
+                       "the routers keep running."))]
     return []
 
 
@@ -164,26 +164,33 @@ def _reach_and_timing(incident: Incident, country: list[Incident]) -> list[tuple
     together = [i for i in country if i.entity.count("/") == 1 and abs(i.start - incident.start) <= timedelta(hours=2)]
     down = {i.entity for i in together}
     national = incident.entity.count("/") == 0
-    if national or (len(regions) >= 2 and 2 * len(down) >= len(regions)):
-        where = "the whole country's signal" if national else f"{len(down)} of {len(regions)} regions"
-        out.append((0.5, f"National reach: {where} dropped within two hours."))
+    within = not national and any(i.entity.count("/") == 0 and _overlaps(i, incident) for i in country)
+    if national or within or (len(regions) >= 2 and 2 * len(down) >= len(regions)):
+        where = ("the whole country's signal dropped within two hours" if national
+                 else "the country's own signal dropped while this one was down" if within
+                 else f"{len(down)} of {len(regions)} regions dropped within two hours")
+        out.append((0.5, f"National reach: {where}."))
     if len(together) >= 3:
         onsets = sorted(i.start for i in together)
         spread = onsets[-1] - onsets[0]
         tolerance = max(SIMULTANEOUS, *(_step(i) or SIMULTANEOUS for i in together))
         if spread <= tolerance:
-            out.append((1.0, f"Sharp simultaneous onset: {len(together)} regions went down within "
-                             f"{_minutes(spread)} of each other, as when one order is executed."))
+            out.append((1.0, (f"Sharp simultaneous onset: {len(together)} regions went down within "
+                             f"{_minutes(spread)} of each other, as when one order is executed.")))
         ends = sorted(i.end for i in together if i.end is not None)
         if len(ends) >= 3:
             spread = ends[-1] - ends[0]
             if spread <= SIMULTANEOUS:
-                out.append((0.5, f"Simultaneous recovery: {len(ends)} regions came back within "
-                                 f"{_minutes(spread)}, as when an order is lifted."))
+                out.append((0.5, (f"Simultaneous recovery: {len(ends)} regions came back within "
+                                 f"{_minutes(spread)}, as when an order is lifted.")))
             elif spread > RAGGED:
-                out.append((-1.5, f"Ragged recovery: {len(ends)} regions came back over "
-                                  f"{spread.total_seconds() / 3600:.1f} h, as a grid restored feeder by feeder."))
+                out.append((-1.5, (f"Ragged recovery: {len(ends)} regions came back over "
+                                  f"{spread.total_seconds() / 3600:.1f} h, as a grid restored feeder by feeder.")))
     return out
+
+
+def _overlaps(a: Incident, b: Incident) -> bool:
+    return (b.end is None or a.start < b.end) and (a.end is None or b.start < a.end)
 
 
 def _fusion(incident: Incident, watched: set[SignalKind] | None) -> tuple[str, ...]:
@@ -192,8 +199,8 @@ def _fusion(incident: Incident, watched: set[SignalKind] | None) -> tuple[str, .
         return ()
     quiet = sorted(k.value for k in watched - _kinds(incident))
     tail = f"; not in {', '.join(quiet)}" if quiet else ""
-    return (f"Seen in {len(dropped)} of {len(watched)} signals watched for this entity "
-            f"({', '.join(dropped)}{tail}).",)
+    return ((f"Seen in {len(dropped)} of {len(watched)} signals watched for this entity "
+            f"({', '.join(dropped)}{tail})."),)
 
 
 def _hhmm(incident: Incident) -> str:
