@@ -68,13 +68,13 @@ def main() -> None:
     drops = random_outages(rng, entities=args.entities, bins=bins, per_entity=1, min_length=96, max_length=96,
                            min_depth=1.0, max_depth=1.0, first_bin=8 * 288)
     small = inject(small, drops)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     ratio = detect_matrix(matrix(SignalKind.ACTIVE_PROBING, counts), detectors[SignalKind.ACTIVE_PROBING])
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     cusum = detect_matrix(matrix(SignalKind.ANOMALY_RATE, rates), detectors[SignalKind.ANOMALY_RATE])
-    t3 = time.perf_counter()
+    t3, c3 = time.perf_counter(), time.process_time()
     low = detect_matrix(matrix(SignalKind.ACTIVE_PROBING, small), detectors[SignalKind.ACTIVE_PROBING])
-    t4 = time.perf_counter()
+    t4, c4 = time.perf_counter(), time.process_time()
     incidents = classify(merge_incidents([*ratio, *cusum, *low], recovery=RECOVERY))
     t5, c5 = time.perf_counter(), time.process_time()
 
@@ -87,8 +87,9 @@ def main() -> None:
     print(f"incidents+kind  {t5 - t4:7.2f} s  ({len(incidents):,} incidents)")
     print(f"detect total    {t5 - t1:7.2f} s  (per 86 M-point matrix: ratio+counts {t2 - t1:.2f} s, "
           f"low counts {t4 - t3:.2f} s)")
-    print(f"CPU time        {c5 - c0:7.2f} s  (generate + detect, this process; wall time above includes waiting "
-          "for cores shared with other work)")
+    print(f"CPU time        generate {c1 - c0:.2f} s, ratio+counts {c2 - c1:.2f} s, cusum {c3 - c2:.2f} s, "
+          f"low counts {c4 - c3:.2f} s, incidents+kind {c5 - c4:.2f} s, detect total {c5 - c1:.2f} s "
+          "(this process; wall times above include waiting for cores shared with other work)")
     print(f"peak RSS        {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:7.0f} MiB")
 
 
