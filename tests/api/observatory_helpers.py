@@ -70,6 +70,8 @@ def seed(path: Path, *, count: int = 240, extra: tuple[dict[str, Any], ...] = ()
         signals.replace_incidents([Incident(entities=("IR",), start=OUTAGE_START, end=OUTAGE_END,
                                             level=Level.CRITICAL, severity=4200.0, confidence=0.96,
                                             signals=("active-probing",), on_the_hour=True)])
+    with duckdb.connect(str(path)) as con:  # as stored before detection assessed kinds (schema version < 5)
+        con.execute("UPDATE incidents SET kind = NULL, kind_evidence = NULL, kind_score = NULL")
 
 
 def settings(path: Path, **overrides: Any) -> Settings:

@@ -101,3 +101,25 @@ def test_uganda_blocking_onset_and_end_within_a_day(shared_data: Path):
 def test_uganda_data_gap_is_not_an_event(shared_data: Path):
     gap = (datetime(2026, 1, 14, tzinfo=UTC), datetime(2026, 1, 17, tzinfo=UTC))
     assert all(not gap[0] <= i.start < gap[1] for i in incidents(shared_data / UGANDA))
+
+
+def test_eval_outages_prints_recall_and_false_alarms_per_class(shared_data: Path, capsys: pytest.CaptureFixture[str]):
+    """Issue 11: ``netvigil eval outages`` on the Iran series against IODA's investigated outages."""
+    from netvigil.cli import main
+
+    assert main(["eval", "outages", "--truth", str(shared_data / IODA), "--signals", str(shared_data / MONASH)]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith(("  scope=", "  cause="))}
+    assert "recall 1.00" in lines["scope=national"] and "false alarms    0" in lines["scope=national"]
+    assert "recall 1.00" in lines["cause=government_shutdown"]
+    assert "kind agrees 1/1" in lines["cause=government_shutdown"]  # IODA: Government-Ordered
+
+
+def test_iran_national_shutdown_is_judged_a_government_shutdown(shared_data: Path):
+    from netvigil.cli.detect import detect_incidents
+
+    found = detect_incidents(load_signals(shared_data / MONASH).points)
+    [national] = [i for i in found if i.entity == "IR" and i.level is Level.CRITICAL]
+    assert abs(national.start - IRAN_COLLAPSE) <= HOUR  # unchanged by the recovery merge and the kind
+    assert national.kind == "government_shutdown"
+    assert any("National reach" in e for e in national.kind_evidence)

@@ -122,8 +122,8 @@ def test_incident_kind_and_its_evidence_when_detection_assessed_it(story_db: Pat
     assessed = tmp_path / "assessed.duckdb"
     assessed.write_bytes(story_db.read_bytes())
     con = duckdb.connect(str(assessed))
-    con.execute("ALTER TABLE incidents ADD COLUMN kind VARCHAR")
-    con.execute("ALTER TABLE incidents ADD COLUMN kind_evidence VARCHAR[]")
+    con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS kind VARCHAR")
+    con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS kind_evidence VARCHAR[]")
     con.execute("UPDATE incidents SET kind = 'government_shutdown', kind_evidence = ?", [[EVIDENCE]])
     con.close()
     first, whole, _ = _pdf_pages(assessed, "IR", tmp_path / "out")

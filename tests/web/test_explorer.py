@@ -22,8 +22,8 @@ def explorer(tmp_path_factory: pytest.TempPathFactory, built_assets: None) -> It
     path = tmp_path_factory.mktemp("explorer") / "netvigil.duckdb"
     seed_explorer(path)
     con = duckdb.connect(str(path))
-    con.execute("ALTER TABLE incidents ADD COLUMN kind VARCHAR")
-    con.execute("ALTER TABLE incidents ADD COLUMN kind_evidence VARCHAR[]")
+    con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS kind VARCHAR")
+    con.execute("ALTER TABLE incidents ADD COLUMN IF NOT EXISTS kind_evidence VARCHAR[]")
     con.execute("UPDATE incidents SET kind = 'government_shutdown', kind_evidence = ?", [KIND_EVIDENCE])
     con.close()
     with running(settings(path)) as server:

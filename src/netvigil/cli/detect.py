@@ -20,9 +20,10 @@ import duckdb
 import orjson
 
 from netvigil.detect.base import detect_all
-from netvigil.detect.evaluate import Scores, score
+from netvigil.detect.evaluate import Scores, per_class, score
 from netvigil.detect.grid import to_matrices
-from netvigil.detect.incidents import merge_incidents
+from netvigil.detect.incidents import RECOVERY, merge_incidents
+from netvigil.detect.kind import classify, watched_kinds
 from netvigil.detect.records import Incident, Level, SignalPoint, country_of, incident_from_dict, iso
 from netvigil.cli.watch import add_watch_parser
 from netvigil.signals import Imported, SignalFormatError, load_signals
@@ -79,7 +80,7 @@ def add_eval_outages_parser(eval_subparsers: Any) -> None:
                                             "(default: those of the signals, or of the incidents)")
     parser.add_argument("--service-based", action="store_true",
                         help="keep STOP's service-based shutdowns (invisible to connectivity signals)")
-    parser.set_defaults(func=run_eval_outages)
+    parser.set_defaults(func=run_eval_outages, run=run_eval_outages)  # `run` wins over the main CLI's eval default
 
 
 def _signals_argument(parser: Any, *, required: bool = False) -> None:
@@ -150,8 +151,11 @@ def run_eval_outages(args: argparse.Namespace) -> int:
 
 
 def detect_incidents(points: list[SignalPoint], group: Callable[[str], str] = GROUPS["entity"]) -> list[Incident]:
-    """Points -> matrices -> detections -> incidents, with the default detector for each signal kind."""
-    return merge_incidents(detect_all(to_matrices(points)), group)
+    """Points -> matrices -> detections -> incidents with their likely kind, default detector per signal kind."""
+    matrices = to_matrices(points)
+    watched = watched_kinds((e, m.meta.kind) for m in matrices for e in m.meta.entities)
+    until = max((m.meta.time(m.bins) for m in matrices), default=None)
+    return classify(merge_incidents(detect_all(matrices), group, recovery=RECOVERY), watched, until)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -212,6 +216,10 @@ def _print_scores(scores: Scores, since: datetime, until: datetime) -> None:
     print(f"precision {fmt(s['precision'])}  recall {fmt(s['recall'])}")
     print(f"onset error  median {fmt(s['onset_error_median_h'], 1)} h  mean |e| {fmt(s['onset_error_mean_abs_h'], 1)} h")
     print(f"end error    median {fmt(s['end_error_median_h'], 1)} h  mean |e| {fmt(s['end_error_mean_abs_h'], 1)} h")
+    print("per class (catalogue events by scope and cause; false alarms by our scope and kind):")
+    for c in per_class(scores):
+        kind = f"  kind agrees {c.kind_agrees}/{c.kind_known}" if c.kind_known else ""
+        print(f"  {c.name:<34} events {c.events:>4}  recall {fmt(c.recall)}  false alarms {c.false_alarms:>4}{kind}")
     for m in scores.matches:
         end = "n/a" if m.end_error is None else f"{m.end_error.total_seconds() / 3600:+.1f} h"
         print(f"  {m.truth.label or ','.join(m.truth.countries)} {iso(m.truth.start)}: incident {m.incident.entity} "

@@ -12,7 +12,14 @@ on-the-hour flag.  Detectors:
   daily cycle are judged against the same time of day instead (:mod:`.season`);
 - :mod:`.cusum`  - OONI's two-sided CUSUM for blocking onset and end per
   country + ASN + domain;
-- :mod:`.belief` - a Trinocular-style Bayesian belief for active-probing rounds.
+- :mod:`.belief` - a Trinocular-style Bayesian belief for active-probing rounds;
+- :mod:`.counts` - a Poisson (quasi-Poisson) CUSUM for small counts, below the
+  ratio's minimum baseline, run beside the ratio on every connectivity matrix,
+  with a time-of-day history that outages never enter (issue 11).
+
+Incidents keep their recovery (:data:`.incidents.RECOVERY`) and get a likely kind,
+government shutdown or power/natural outage, with the evidence in sentences
+(:mod:`.kind`).
 
 Everything here is pure (no file, network or database access); the commands
 (``detect``, ``watch``, ``eval outages``) live in :mod:`netvigil.cli.detect` and

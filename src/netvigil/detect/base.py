@@ -9,9 +9,11 @@ detection is one ``run`` over the whole history; streaming is one ``run`` per bi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from netvigil.detect.belief import BeliefDetector, BeliefParams
+from netvigil.detect.counts import CountDetector, CountParams
 from netvigil.detect.cusum import CusumDetector, CusumParams
 from netvigil.detect.grid import SeriesMeta, SignalMatrix
 from netvigil.detect.ratio import KIND_PARAMS, RatioDetector
@@ -29,9 +31,50 @@ class Detector(Protocol):
     def ongoing(self, state: Any) -> list[Detection]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class BothState:
+    first: Any
+    second: Any
+
+    @property
+    def meta(self) -> SeriesMeta:
+        return self.first.meta
+
+    @property
+    def position(self) -> int:
+        return self.first.position
+
+
+@dataclass(frozen=True, slots=True)
+class Both:
+    """Two detectors over the same matrix, e.g. the ratio for large values and the count CUSUM for small ones.
+
+    Each keeps its own state; what they find is put together (incidents merge
+    overlapping detections of one entity).
+    """
+
+    first: Detector
+    second: Detector
+    method: str = "both"
+
+    def initial(self, meta: SeriesMeta) -> BothState:
+        return BothState(self.first.initial(meta), self.second.initial(meta))
+
+    def run(self, state: BothState, values: Any, weights: Any) -> tuple[Findings, BothState]:
+        found_a, a = self.first.run(state.first, values, weights)
+        found_b, b = self.second.run(state.second, values, weights)
+        return found_a + found_b, BothState(a, b)
+
+    def ongoing(self, state: BothState) -> list[Detection]:
+        return [*self.first.ongoing(state.first), *self.second.ongoing(state.second)]
+
+
 def default_detectors() -> dict[SignalKind, Detector]:
-    """Ratio-to-median for connectivity counts, CUSUM for anomaly rates, Bayesian belief for probing rounds."""
-    detectors: dict[SignalKind, Detector] = {kind: RatioDetector(params) for kind, params in KIND_PARAMS.items()}
+    """Ratio-to-median (and, below its minimum baseline, the count CUSUM) for connectivity counts,
+    CUSUM for anomaly rates, Bayesian belief for probing rounds."""
+    detectors: dict[SignalKind, Detector] = {
+        kind: Both(RatioDetector(params), CountDetector(CountParams(max_rate=params.min_prediction)))
+        for kind, params in KIND_PARAMS.items()}
     detectors[SignalKind.ANOMALY_RATE] = CusumDetector(CusumParams())
     detectors[SignalKind.REACHABILITY] = BeliefDetector(BeliefParams())
     return detectors

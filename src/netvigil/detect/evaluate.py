@@ -38,6 +38,8 @@ class TruthEvent:
     start: datetime
     end: datetime | None
     label: str = ""
+    scope: str = ""  # "national", "regional", "network" or "" (unknown)
+    cause: str = ""  # one of records.KINDS, or "" when the catalogue gives none usable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +57,8 @@ class Scores:
     events: int
     matched_events: int
     matches: tuple[Match, ...]
+    scored_events: tuple[TruthEvent, ...] = ()  # every event in the window, matched or not
+    false_alarms: tuple[Incident, ...] = ()  # incidents matching no event
 
     @property
     def precision(self) -> float | None:
@@ -98,7 +102,56 @@ def score(incidents: list[Incident], truth: list[TruthEvent], *, since: datetime
             matches.append(Match(truth=event, incident=best, onset_error=best.start - event.start,
                                  end_error=end_error))
     return Scores(incidents=len(mine), matched_incidents=len(matched_incidents), events=len(events),
-                  matched_events=len(matches), matches=tuple(matches))
+                  matched_events=len(matches), matches=tuple(matches), scored_events=tuple(events),
+                  false_alarms=tuple(i for n, i in enumerate(mine) if n not in matched_incidents))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClassScore:
+    """Recall of the catalogue's events of one class, and our incidents of that class that matched nothing."""
+
+    name: str
+    events: int
+    matched: int
+    false_alarms: int
+    kind_agrees: int = 0  # matched events whose cause is known and equals the matching incident's kind
+    kind_known: int = 0  # matched events whose cause is known
+
+    @property
+    def recall(self) -> float | None:
+        return self.matched / self.events if self.events else None
+
+
+def per_class(scores: Scores) -> list[ClassScore]:
+    """Recall and false alarms per class: scope (national / regional / network) and cause (kind).
+
+    An incident's scope is that of its entity (``IR`` national, ``IR/Tehran``
+    regional, ``IR/AS12880`` network) and its class of cause is its ``kind``; an
+    event's are the catalogue's.
+    """
+    matched = {id(m.truth): m for m in scores.matches}
+    out = []
+    for axis, of_event, of_incident in (("scope", lambda t: t.scope, incident_scope),
+                                        ("cause", lambda t: t.cause, lambda i: i.kind)):
+        names = sorted({of_event(t) or "unknown" for t in scores.scored_events}
+                       | {of_incident(i) for i in scores.false_alarms})
+        for name in names:
+            events = [t for t in scores.scored_events if (of_event(t) or "unknown") == name]
+            hits = [matched[id(t)] for t in events if id(t) in matched]
+            known = [m for m in hits if m.truth.cause]
+            out.append(ClassScore(
+                name=f"{axis}={name}", events=len(events), matched=len(hits),
+                false_alarms=sum(of_incident(i) == name for i in scores.false_alarms),
+                kind_agrees=sum(m.incident.kind == m.truth.cause for m in known), kind_known=len(known)))
+    return out
+
+
+def incident_scope(incident: Incident) -> str:
+    """national for a country entity, network for an ``AS<number>`` part, regional otherwise."""
+    parts = incident.entity.split("/")
+    if len(parts) == 1:
+        return "national"
+    return "network" if parts[1].upper().startswith("AS") and parts[1][2:].isdigit() else "regional"
 
 
 def _matches(incident: Incident, event: TruthEvent, until: datetime) -> bool:

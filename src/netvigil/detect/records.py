@@ -26,6 +26,12 @@ class SignalKind(StrEnum):
     REACHABILITY = "reachability"  # active-probing rounds: share of probes answered, weight = probes sent
 
 
+GOVERNMENT_SHUTDOWN = "government_shutdown"
+POWER_OR_NATURAL_OUTAGE = "power_or_natural_outage"
+UNDETERMINED = "undetermined"
+KINDS = (GOVERNMENT_SHUTDOWN, POWER_OR_NATURAL_OUTAGE, UNDETERMINED)
+
+
 class Level(IntEnum):
     """Alert levels, ordered; names follow IODA's watchtower alert levels."""
 
@@ -101,6 +107,11 @@ class Incident:
     signals: tuple[str, ...]
     on_the_hour: bool
     detections: tuple[Detection, ...] = ()
+    # Likely kind (issue 11, :mod:`.kind`): one of KINDS, the sentences behind it, and the
+    # log-odds of a government shutdown against a power or natural outage.
+    kind: str = "undetermined"
+    kind_evidence: tuple[str, ...] = ()
+    kind_score: float = 0.0
 
     @property
     def entity(self) -> str:
@@ -118,6 +129,9 @@ class Incident:
             "confidence": round(self.confidence, 3),
             "signals": list(self.signals),
             "on_the_hour": self.on_the_hour,
+            "kind": self.kind,
+            "kind_evidence": list(self.kind_evidence),
+            "kind_score": round(self.kind_score, 3),
         }
 
 
@@ -139,6 +153,8 @@ def incident_from_dict(doc: dict[str, Any]) -> Incident:
         start=_parse_iso(doc["start"]), end=None if end is None else _parse_iso(end),
         level=Level[str(doc["level"]).upper()], severity=float(doc["severity"]),
         confidence=float(doc["confidence"]), signals=tuple(doc["signals"]), on_the_hour=bool(doc["on_the_hour"]),
+        kind=str(doc.get("kind") or "undetermined"), kind_evidence=tuple(doc.get("kind_evidence") or ()),
+        kind_score=float(doc.get("kind_score") or 0.0),
     )
 
 

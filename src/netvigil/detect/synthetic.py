@@ -91,3 +91,65 @@ def _add_gaps(rng: np.random.Generator, values: np.ndarray, expected: float) -> 
     lengths = rng.integers(1, 13, count)
     for row, start, length in zip(rows, starts, lengths, strict=True):
         values[row, start:start + length] = np.nan
+
+
+# --- the shapes of issue 11: low counts, recurring curfews, ragged multi-region blackouts -------
+
+
+def diurnal_counts(rng: np.random.Generator, *, entities: int, bins: int, step: timedelta, low: float,
+                   high: float, missing: float = 0.0) -> np.ndarray:
+    """Poisson counts per bin whose hourly rate follows a daily cycle between ``low`` and ``high``.
+
+    Each entity has its own phase (its own local time).  This is what a small
+    region's responsive addresses look like: 2 to 12 an hour, fewer at night.
+    """
+    hours = np.arange(bins) * (step / timedelta(hours=1))
+    phase = rng.uniform(0.0, 24.0, size=(entities, 1))
+    rate = (low + high) / 2 + (high - low) / 2 * np.sin(2 * np.pi * (hours[None, :] - phase) / 24.0)
+    counts = rng.poisson(rate * (step / timedelta(hours=1))).astype(float)
+    counts[rng.random(counts.shape) < missing] = np.nan
+    return counts
+
+
+def curfew_bins(*, bins: int, step: timedelta, first_night: int, nights: int, start: timedelta,
+                length: timedelta) -> list[tuple[int, int]]:
+    """``[start, end)`` bins of a nightly shutdown: every day from ``first_night`` for ``nights`` days,
+    from ``start`` after midnight of the grid's origin day (UTC) for ``length``."""
+    out = []
+    for night in range(first_night, first_night + nights):
+        a = int((night * DAY + start) / step)
+        b = int((night * DAY + start + length) / step)
+        if b <= bins:
+            out.append((a, b))
+    return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Blackout:
+    """Where each region's blackout starts, where it is fully back, in bins."""
+
+    onsets: tuple[int, ...]
+    recovered: tuple[int, ...]
+
+
+def ragged_blackout(rng: np.random.Generator, values: np.ndarray, *, step: timedelta, start: int,
+                    spread: timedelta = timedelta(hours=1), down: tuple[timedelta, timedelta] = (
+                        timedelta(hours=3), timedelta(hours=30)),
+                    ramp: tuple[timedelta, timedelta] = (timedelta(hours=2), timedelta(hours=12))) -> Blackout:
+    """A national power blackout, in place: every row goes down within ``spread`` of ``start``, to 0-10 %,
+    stays down for a random time in ``down``, then comes back raggedly over a random time in ``ramp``:
+    a noisy climb from 10 % to 100 % with relapses, as grids are restored feeder by feeder."""
+    onsets, recovered = [], []
+    for row in range(values.shape[0]):
+        onset = start + int(rng.integers(0, max(1, int(spread / step))))
+        stay = int(rng.uniform(*(d / step for d in down)))
+        climb = max(2, int(rng.uniform(*(r / step for r in ramp))))
+        values[row, onset:onset + stay] *= rng.uniform(0.0, 0.1)
+        share = np.linspace(0.1, 1.0, climb) + rng.normal(0.0, 0.12, climb)
+        relapses = rng.random(climb) < 0.08
+        share[relapses] *= rng.uniform(0.2, 0.6, int(relapses.sum()))
+        end = min(values.shape[1], onset + stay + climb)
+        values[row, onset + stay:end] *= np.clip(share[:end - onset - stay], 0.0, 1.0)
+        onsets.append(onset)
+        recovered.append(end)
+    return Blackout(onsets=tuple(onsets), recovered=tuple(recovered))

@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from netvigil.detect.evaluate import TruthEvent
-from netvigil.detect.records import country_of
+from netvigil.detect.records import GOVERNMENT_SHUTDOWN, POWER_OR_NATURAL_OUTAGE, country_of
 from netvigil.signals.countries import country_codes
 from netvigil.signals.errors import SignalFormatError
 from netvigil.signals.generic_csv import parse_time
@@ -88,7 +88,21 @@ def _ioda_event(row: dict[str, str]) -> TruthEvent:
     scope = (row.get("Scope (based on granularity at which the outage appears in IODA)") or "").strip()
     return TruthEvent(countries=countries, start=parse_ioda_time(row["Begin time"]),
                       end=None if end_text.lower() in _OPEN else parse_ioda_time(end_text),
-                      label=f"IODA {row['ID'].strip()} {scope}".strip())
+                      label=f"IODA {row['ID'].strip()} {scope}".strip(), scope=_ioda_scope(scope),
+                      cause=IODA_CAUSES.get((row.get("Cause") or "").strip().lower(), ""))
+
+
+# IODA's "Cause" column as a kind of incident (research notes §3.2); causes that are neither
+# (cable cuts, misconfigurations, "Unknown") are left without a class.
+IODA_CAUSES = {"government-ordered": GOVERNMENT_SHUTDOWN, "exams": GOVERNMENT_SHUTDOWN,
+               "power-outage": POWER_OR_NATURAL_OUTAGE, "weather": POWER_OR_NATURAL_OUTAGE,
+               "other-natural-disaster": POWER_OR_NATURAL_OUTAGE, "earthquake": POWER_OR_NATURAL_OUTAGE}
+
+
+def _ioda_scope(scope: str) -> str:
+    """IODA's "Country" / "Region (...)" / "AS (...)" as national / regional / network."""
+    head = scope.split("(", 1)[0].strip().lower()
+    return {"country": "national", "region": "regional", "as": "network"}.get(head, "")
 
 
 def parse_ioda_time(text: str) -> datetime:

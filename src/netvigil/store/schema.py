@@ -108,6 +108,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     )),
     Migration(4, "the transparency log: leaves, complete-subtree hashes, signed tree heads, keys",
               tuple(_create(t, c) for t, c in LOG_TABLES.items())),
+    Migration(5, "each incident's likely kind (government shutdown or power/natural outage) and its evidence", (
+        "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS kind VARCHAR",  # NULL: stored before kinds were assessed
+        # no list default: replaying a WAL holding one needs an extension DuckDB would download
+        "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS kind_evidence VARCHAR[]",
+        "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS kind_score DOUBLE",
+    )),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 # DuckDB caches up to 80% of RAM by default, so a long ingest would keep every written block
@@ -185,6 +191,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         raise StoreError(f"database schema version {found}; this netvigil reads version {SCHEMA_VERSION}")
     con.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
                 "applied_at TIMESTAMP NOT NULL)")
+    applied = False
     for migration in MIGRATIONS:
         if found is not None and migration.version <= found:
             continue
@@ -198,4 +205,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+        applied = True
+    if applied and not _in_memory(con):
+        con.execute("CHECKPOINT")  # the schema lives in the file, never only in a WAL a crash leaves
     return SCHEMA_VERSION
+
+
+def _in_memory(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("SELECT path IS NULL FROM duckdb_databases() WHERE database_name = current_database()"
+                       ).fetchall()[0][0]

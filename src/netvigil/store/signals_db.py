@@ -76,12 +76,15 @@ class SignalsStore:
         """Replace the stored incidents with these (one detection run's view of history)."""
         now = _naive(datetime.now(UTC))
         rows = [(list(i.entities), _naive(i.start), i.end and _naive(i.end), i.level.name.lower(), i.severity,
-                 i.confidence, list(i.signals), i.on_the_hour, now) for i in incidents]
+                 i.confidence, list(i.signals), i.on_the_hour, now, i.kind, list(i.kind_evidence), i.kind_score)
+                for i in incidents]
         self._con.execute("BEGIN TRANSACTION")
         try:
             self._con.execute("DELETE FROM incidents")
             if rows:
-                self._con.executemany("INSERT INTO incidents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                self._con.executemany(
+                    "INSERT INTO incidents (entities, start, \"end\", level, severity, confidence, signals, on_the_hour, "
+                    "stored_at, kind, kind_evidence, kind_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         except BaseException:
             self._con.execute("ROLLBACK")
             raise
@@ -89,11 +92,12 @@ class SignalsStore:
         return len(rows)
 
     def incidents(self) -> list[Incident]:
-        sql = ("SELECT entities, start, \"end\", level, severity, confidence, signals, on_the_hour "
-               "FROM incidents ORDER BY start, entities")
+        sql = ("SELECT entities, start, \"end\", level, severity, confidence, signals, on_the_hour, "
+               "kind, kind_evidence, kind_score FROM incidents ORDER BY start, entities")
         return [Incident(entities=tuple(e), start=s.replace(tzinfo=UTC), end=end and end.replace(tzinfo=UTC),
-                         level=Level[lvl.upper()], severity=sev, confidence=c, signals=tuple(sig), on_the_hour=h)
-                for e, s, end, lvl, sev, c, sig, h in self._con.execute(sql).fetchall()]
+                         level=Level[lvl.upper()], severity=sev, confidence=c, signals=tuple(sig), on_the_hour=h,
+                         kind=k or "undetermined", kind_evidence=tuple(ke or ()), kind_score=ks or 0.0)
+                for e, s, end, lvl, sev, c, sig, h, k, ke, ks in self._con.execute(sql).fetchall()]
 
     def verdict_counts(self) -> list[VerdictCount]:
         """Hourly summary-verdict counts per (country, ASN, domain) from the measurement store's tables.
