@@ -26,6 +26,7 @@ from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store, verdict_lines
 from netvigil.api.cli import add_report_parser, add_serve_parser
 from netvigil.detect.cli import add_detect_parsers, add_eval_outages_parser
+from netvigil.engine.cli import add_engine_options, add_fetch_parser, run_engine, wants_engine
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
 from netvigil.probe.cli import add_helper_parser, add_probe_parser
 from netvigil.testbed.cli import add_testbed_parser
@@ -59,9 +60,14 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
-    command("ingest", _ingest, "Read measurement files, folders or globs into the store.").add_argument(
-        "paths", nargs="+", metavar="PATH")
-    command("analyze", _analyze, "Re-run the analysis over every stored measurement.")
+    ingest = command("ingest", _ingest, "Read measurement files, folders or globs into the store.")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    add_engine_options(ingest)
+    analyze = command("analyze", _analyze, "Re-run the analysis over every stored measurement "
+                      "(or, with --engine, over input files into a Parquet dataset).")
+    analyze.add_argument("paths", nargs="*", metavar="PATH")
+    add_engine_options(analyze)
+    add_fetch_parser(commands)
     show = command("show", _show, "One measurement's verdicts, evidence and envelope.")
     show.add_argument("uid")
     show.add_argument("--json", action="store_true", help="print the record as JSON")
@@ -108,6 +114,8 @@ def _fingerprints(args: argparse.Namespace) -> FingerprintDB:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    if wants_engine(args):
+        return run_engine(args, with_raw=True)
     fingerprints = _fingerprints(args)
     with open_store(args.db) as store, _progress("ingest") as advance:
         summary = store.ingest(iter_records(args.paths), fingerprints, progress=advance)
@@ -122,6 +130,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    if wants_engine(args) or args.paths:
+        return run_engine(args, with_raw=False)
     fingerprints = _fingerprints(args)
     with open_store(args.db) as store, _progress("analyze") as advance:
         analysed = store.reanalyze(fingerprints, progress=advance)

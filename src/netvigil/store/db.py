@@ -280,15 +280,7 @@ class Store:
             progress(batch.read)
 
     def _rows(self, rec: SourceRecord, m: Measurement, fingerprints: FingerprintDB, now: datetime) -> Rows:
-        measurement = {
-            "uid": m.uid, "report_id": m.report_id, "test_name": m.test_name, "test_version": m.test_version,
-            "input": m.input, "domain": _domain(m.input), "probe_cc": m.probe_cc, "probe_asn": m.probe_asn,
-            "measurement_start_time": _start_time(m), "sha256": hashlib.sha256(rec.data).hexdigest(),
-            "source": rec.source, "position": rec.position, "raw": self._zstd.compress(rec.data),
-            "ingested_at": now,
-        }
-        observations, verdicts = _analysis_rows(analyze_measurement(m, fingerprints), fingerprints, now)
-        return {"measurements": [measurement], "observations": observations, "verdicts": verdicts}
+        return record_rows(rec, m, fingerprints, now, self._zstd.compress)
 
     def _quarantine_rows(self, entries: list[Quarantined], now: datetime) -> list[dict[str, Any]]:
         """New quarantine rows; one already stored (or repeated in the batch) is not added twice."""
@@ -477,6 +469,29 @@ class Store:
                 writer.write_batch(batch)
                 rows += batch.num_rows
         return rows
+
+
+def record_rows(rec: SourceRecord, m: Measurement, fingerprints: FingerprintDB, now: datetime,
+                compress: Callable[[bytes], bytes] | None) -> Rows:
+    """The rows one record adds to each table; ``compress=None`` leaves ``raw`` out (None).
+
+    Shared by the store's ingest and the parallel engine (netvigil.engine), so both write
+    the very same rows.
+    """
+    measurement = {
+        "uid": m.uid, "report_id": m.report_id, "test_name": m.test_name, "test_version": m.test_version,
+        "input": m.input, "domain": _domain(m.input), "probe_cc": m.probe_cc, "probe_asn": m.probe_asn,
+        "measurement_start_time": _start_time(m), "sha256": hashlib.sha256(rec.data).hexdigest(),
+        "source": rec.source, "position": rec.position,
+        "raw": compress(rec.data) if compress is not None else None, "ingested_at": now,
+    }
+    observations, verdicts = _analysis_rows(analyze_measurement(m, fingerprints), fingerprints, now)
+    return {"measurements": [measurement], "observations": observations, "verdicts": verdicts}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """The Arrow schema of one store table (the engine writes its Parquet with it)."""
+    return _ARROW[table]
 
 
 def _reanalysis_rows(rec: SourceRecord, uid: str, fingerprints: FingerprintDB,

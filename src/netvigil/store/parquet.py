@@ -1,0 +1,57 @@
+"""A DuckDB database whose store tables are views over an engine job's Parquet dataset.
+
+``netvigil ingest --engine dask --parquet OUT`` writes ``OUT/<table>/day=…/cc=…/*.parquet``
+(quarantine unpartitioned).  :func:`link_dataset` puts, in a small DuckDB file, one view
+per store table over those files, plus the schema version, so every reader of the store —
+``netvigil stats``/``show``/``quarantine``, the API (``netvigil serve --db``) — queries the
+Parquet directly without copying it.  The views are read-only: a collector cannot write
+into a Parquet dataset.  Paths in the views are absolute, so re-link after moving the folder.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from netvigil.store.db import SCHEMA_VERSION, TABLES, StoreError
+
+LINK_FILE = "netvigil.duckdb"
+PARTITIONED = ("measurements", "observations", "verdicts")
+
+
+def link_dataset(dataset: str | Path, db_path: str | Path | None = None) -> Path:
+    """Create (or replace) the DuckDB file of views over ``dataset``; returns its path."""
+    root = Path(dataset).resolve()
+    if not root.is_dir():
+        raise StoreError(f"no Parquet dataset at {root}")
+    target = Path(db_path) if db_path is not None else root / LINK_FILE
+    con = duckdb.connect(str(target))
+    try:
+        con.execute("CREATE OR REPLACE TABLE schema_version (version INTEGER NOT NULL, applied_at TIMESTAMP NOT NULL)")
+        con.execute("INSERT INTO schema_version VALUES (?, ?)", [SCHEMA_VERSION, datetime.now(UTC).replace(tzinfo=None)])
+        for table, columns in TABLES.items():
+            _link_table(con, root, table, columns)
+    finally:
+        con.close()
+    return target
+
+
+def dataset_glob(dataset: str | Path, table: str) -> str:
+    """The glob of one table's files (hive-style ``day=``/``cc=`` folders for the partitioned ones)."""
+    root = Path(dataset).resolve()
+    return str(root / table / ("*/*/*.parquet" if table in PARTITIONED else "*.parquet"))
+
+
+def _link_table(con: duckdb.DuckDBPyConnection, root: Path, table: str, columns: tuple[str, ...]) -> None:
+    names = ", ".join(c.split()[0] for c in columns)
+    con.execute(f"DROP VIEW IF EXISTS {table}")
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    pattern = dataset_glob(root, table)
+    if not list(root.glob(str(Path(pattern).relative_to(root)))):
+        # No file for this table (e.g. nothing quarantined): an empty table keeps queries valid.
+        con.execute(f"CREATE TABLE {table} ({', '.join(c.replace(' PRIMARY KEY', '') for c in columns)})")
+        return
+    literal = pattern.replace("'", "''")
+    con.execute(f"CREATE VIEW {table} AS SELECT {names} FROM read_parquet('{literal}', hive_partitioning = false)")
