@@ -54,6 +54,7 @@ class JobSummary:
     duplicates: int = 0
     partitions: int = 0
     seconds: float = 0.0
+    peak_rss: int = 0  # the highest peak resident memory any worker reported, in bytes
     by_reason: Counter[str] = field(default_factory=Counter)
 
     def add(self, result: FileResult) -> None:
@@ -62,6 +63,7 @@ class JobSummary:
         self.stored += result.stored
         self.quarantined += result.quarantined
         self.duplicates += result.duplicates
+        self.peak_rss = max(self.peak_rss, result.peak_rss)
         self.by_reason.update(result.by_reason)
 
     def as_dict(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +55,7 @@ class FileResult:
     by_reason: Counter[str] = field(default_factory=Counter)
     partitions: set[tuple[str, str]] = field(default_factory=set)
     parts: list[str] = field(default_factory=list)
+    peak_rss: int = 0  # the worker process's peak resident memory in bytes, after this file
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,7 @@ def analyse_file(index: int, path: str, spec: TaskSpec) -> FileResult:
             result.stored += 1
             writer.add(rows, order)
     writer.close()
+    result.peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return result
 
 
