@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import gzip
 import io
+import os
 import shutil
 import tarfile
 from collections.abc import Iterator
@@ -186,3 +187,18 @@ def test_store_tables_all_linked(local_out, tmp_path: Path) -> None:
     out, _ = local_out
     with open_store(link_dataset(out, tmp_path / "l.duckdb"), read_only=True) as linked:
         assert set(linked.counts()) == set(TABLES)
+
+
+def test_a_task_that_dies_costs_its_file_not_the_job(tmp_path: Path) -> None:
+    """A worker process that exits mid-task (as an out-of-memory kill would) is reported, not fatal."""
+    from netvigil.engine.job import _executor
+    from netvigil.engine.tasks import task_failed
+
+    with _executor("local", 1, None) as submit:
+        outcomes = list(submit(os._exit, [(3,)]))
+    assert len(outcomes) == 1 and isinstance(outcomes[0][1], BaseException)
+    result = task_failed(7, "big.jsonl.gz", str(tmp_path), outcomes[0][1])
+    assert (result.read, result.quarantined, result.by_reason["task failed"]) == (1, 1, 1)
+    entry = pq.read_table(tmp_path / QUARANTINE).to_pylist()[0]
+    assert (entry["source"], entry["position"], entry["category"]) == ("big.jsonl.gz", "file", "task failed")
+    assert not list(tmp_path.rglob("*.tmp"))

@@ -533,7 +533,11 @@ def _verdict_dict(row: tuple[Any, ...]) -> dict[str, Any]:
 def _start_time(m: Measurement) -> datetime:
     text = m.measurement_start_time[:19].replace("T", " ")
     try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+        # fromisoformat is C and ~10x faster than strptime (a profile hot spot); the envelope
+        # check already requires the full "YYYY-MM-DD HH:MM:SS" shape, so both read the same.
+        if len(text) != 19:
+            raise ValueError(text)
+        return datetime.fromisoformat(text)
     except ValueError as exc:
         raise BadRecord(f"measurement_start_time {text!r} is not a valid date") from exc
 
