@@ -27,6 +27,7 @@ from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store, verdict_li
 from netvigil.api.cli import add_report_parser, add_serve_parser
 from netvigil.detect.cli import add_detect_parsers, add_eval_outages_parser
 from netvigil.engine.cli import add_engine_options, add_fetch_parser, run_engine, wants_engine
+from netvigil.engine.postcan import iter_inputs
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
 from netvigil.probe.cli import add_helper_parser, add_probe_parser
 from netvigil.testbed.cli import add_testbed_parser
@@ -118,7 +119,7 @@ def _ingest(args: argparse.Namespace) -> int:
         return run_engine(args, with_raw=True)
     fingerprints = _fingerprints(args)
     with open_store(args.db) as store, _progress("ingest") as advance:
-        summary = store.ingest(iter_records(args.paths), fingerprints, progress=advance)
+        summary = store.ingest(iter_inputs(args.paths), fingerprints, progress=advance)  # postcans too
     _out.print(f"read {summary.read:,}  stored {summary.stored:,}  quarantined {summary.quarantined:,}  "
                f"duplicates {summary.duplicates:,}")
     reasons = sorted(summary.by_reason.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -202,3 +202,22 @@ def test_a_task_that_dies_costs_its_file_not_the_job(tmp_path: Path) -> None:
     entry = pq.read_table(tmp_path / QUARANTINE).to_pylist()[0]
     assert (entry["source"], entry["position"], entry["category"]) == ("big.jsonl.gz", "file", "task failed")
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_ingest_engine_into_the_duckdb_store_matches_the_plain_ingest(inputs: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`ingest --engine local` without --parquet: all cores, then the store holds what a plain ingest would."""
+    parallel, plain = tmp_path / "parallel.duckdb", tmp_path / "plain.duckdb"
+    assert main(["ingest", str(inputs), "--engine", "local", "--workers", "2", "--db", str(parallel)]) == 0
+    first = capsys.readouterr().out
+    assert main(["ingest", str(inputs), "--db", str(plain)]) == 0
+    assert "stored 160" in first and "stored 160" in capsys.readouterr().out
+    query = "SELECT uid, idx, technique, outcome, rule, evidence FROM verdicts ORDER BY uid, idx"
+    with open_store(parallel, read_only=True) as a, open_store(plain, read_only=True) as b:
+        assert a._con.execute(query).fetchall() == b._con.execute(query).fetchall()
+        assert a.counts() == b.counts()
+        uid = a._con.execute("SELECT min(uid) FROM measurements").fetchall()[0][0]
+        assert a.raw(uid) == b.raw(uid)
+    assert main(["ingest", str(inputs), "--engine", "local", "--db", str(parallel)]) == 0
+    again = capsys.readouterr().out
+    assert "stored 0" in again and "duplicates 223" in again  # everything already held

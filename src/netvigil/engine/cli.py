@@ -7,6 +7,7 @@ Parsing and printing only; the work is in :mod:`netvigil.engine.fetch` and
 from __future__ import annotations
 
 import argparse
+import tempfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -120,12 +121,37 @@ def wants_engine(args: argparse.Namespace) -> bool:
     return getattr(args, "engine", None) is not None or getattr(args, "parquet", None) is not None
 
 
+def _engine_into_store(args: argparse.Namespace, paths: list[str]) -> int:
+    """``ingest --engine E`` without --parquet: the job writes a scratch dataset, the store loads it."""
+    with tempfile.TemporaryDirectory(prefix="netvigil-job-") as scratch:
+        dataset = Path(scratch) / "dataset"
+        try:
+            summary = run_job(paths, dataset, engine=args.engine, workers=args.workers, scheduler=args.scheduler,
+                              fingerprints_dir=getattr(args, "fingerprints", None))
+        except JobError as exc:
+            _err.print(f"netvigil: {exc}")
+            return 1
+        with open_store(getattr(args, "db", None)) as store:
+            added, _ = store.load_dataset(dataset)
+    duplicates = summary.duplicates + summary.stored - added  # already in the store before this job
+    _out.print(f"read {summary.read:,}  stored {added:,}  quarantined {summary.quarantined:,}  "
+               f"duplicates {duplicates:,}")
+    for reason, count in summary.by_reason.most_common(10):
+        _out.print(f"  {count:>9,}  {reason}")
+    return 0 if added + duplicates else 1
+
+
 def run_engine(args: argparse.Namespace, *, with_raw: bool) -> int:
     """An ingest (raw kept) or analysis (verdicts only) job over the given files."""
     paths = getattr(args, "paths", None) or []
-    if not paths or args.parquet is None:
-        _err.print("netvigil: --engine needs input files and --parquet DIR for the dataset")
+    if not paths:
+        _err.print("netvigil: --engine needs input files")
         return 2
+    if args.parquet is None:
+        if not with_raw:
+            _err.print("netvigil: analyze --engine writes a dataset: give --parquet DIR")
+            return 2
+        return _engine_into_store(args, paths)
     engine = args.engine or "local"
     columns = (TextColumn(f"{engine}"), MofNCompleteColumn(), TextColumn("files"), BarColumn(),
                TextColumn("{task.fields[records]} records"), TimeRemainingColumn(), TimeElapsedColumn())

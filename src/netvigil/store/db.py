@@ -311,6 +311,12 @@ class Store:
         finally:
             self._con.unregister("_netvigil_batch")
 
+    def load_dataset(self, dataset: str | Path) -> tuple[int, int]:
+        """Add an engine job's Parquet rows; returns (measurements added, quarantine entries added)."""
+        from netvigil.store.parquet import load_dataset  # parquet.py builds on this module
+
+        return load_dataset(self._con, dataset)
+
     # --- re-analysis ------------------------------------------------------------------------
 
     def reanalyze(self, fingerprints: FingerprintDB, progress: Callable[[int], None] | None = None) -> int:

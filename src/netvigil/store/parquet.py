@@ -55,3 +55,54 @@ def _link_table(con: duckdb.DuckDBPyConnection, root: Path, table: str, columns:
         return
     literal = pattern.replace("'", "''")
     con.execute(f"CREATE VIEW {table} AS SELECT {names} FROM read_parquet('{literal}', hive_partitioning = false)")
+
+
+def load_dataset(con: duckdb.DuckDBPyConnection, dataset: str | Path) -> tuple[int, int]:
+    """Copy a dataset's rows into a store's tables; returns (measurements added, quarantine rows added).
+
+    A measurement the store already has keeps its stored rows (ingest is idempotent by uid),
+    and a quarantine entry already listed is not added twice, as in ``Store.ingest``.
+    """
+    root = Path(dataset).resolve()
+    counts = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        fresh = _staged(con, root, "measurements", "m")
+        if fresh:
+            con.execute("CREATE TEMP TABLE _nv_new AS SELECT uid FROM _nv_m WHERE uid NOT IN (SELECT uid FROM measurements)")
+            for table in PARTITIONED:
+                if table == "measurements" or _staged(con, root, table, table[0]):
+                    alias = "m" if table == "measurements" else table[0]
+                    names = ", ".join(c.split()[0] for c in TABLES[table])
+                    con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _nv_{alias} "
+                                "WHERE uid IN (SELECT uid FROM _nv_new)")
+            counts.append(con.execute("SELECT count(*) FROM _nv_new").fetchall()[0][0])
+        else:
+            counts.append(0)
+        if _staged(con, root, "quarantine", "q"):
+            names = ", ".join(c.split()[0] for c in TABLES["quarantine"])
+            before = con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
+            con.execute(f"INSERT INTO quarantine ({names}) SELECT {names} FROM _nv_q "
+                        "WHERE id NOT IN (SELECT id FROM quarantine) QUALIFY row_number() OVER (PARTITION BY id) = 1")
+            counts.append(con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0] - before)
+        else:
+            counts.append(0)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in ("_nv_m", "_nv_o", "_nv_v", "_nv_q"):
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+        con.execute("DROP TABLE IF EXISTS _nv_new")
+    return counts[0], counts[1]
+
+
+def _staged(con: duckdb.DuckDBPyConnection, root: Path, table: str, alias: str) -> bool:
+    """A temporary view ``_nv_<alias>`` over one table's files; False when it has none."""
+    pattern = dataset_glob(root, table)
+    if not list(root.glob(str(Path(pattern).relative_to(root)))):
+        return False
+    literal = pattern.replace("'", "''")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _nv_{alias} AS SELECT * FROM read_parquet('{literal}')")
+    return True
