@@ -13,10 +13,18 @@ from datetime import date
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import (BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn, TransferSpeedColumn)
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
-from netvigil.engine.fetch import ENDPOINT_ENV, FetchError, Fetched, fetch_files, list_wanted, s3_client
+from netvigil.engine.fetch import ENDPOINT_ENV, Fetched, FetchError, fetch_files, list_wanted, s3_client
 from netvigil.engine.job import ENGINES, JobError, run_job
 from netvigil.engine.layout import OONI_BUCKET, Wanted
 from netvigil.engine.postcan import iter_inputs

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from netvigil.engine.postcan import input_files
-from netvigil.engine.tasks import (DATA_TABLES, ORDER, FileResult, TaskSpec, analyse_file, task_failed)
+from netvigil.engine.tasks import DATA_TABLES, ORDER, FileResult, TaskSpec, analyse_file, task_failed
 from netvigil.store.sources import Quarantined
 
 ENGINES = ("local", "dask")
@@ -141,7 +141,7 @@ def _completed(futures: dict[Future[Any], tuple[Any, ...]]) -> Iterator[tuple[tu
     for future in as_completed(futures):
         try:
             yield futures[future], future.result()
-        except Exception as exc:  # a dead worker process: the caller quarantines that file
+        except Exception as exc:  # noqa: BLE001 — a dead worker process: the caller quarantines that file
             yield futures[future], exc
 
 
@@ -170,7 +170,7 @@ def _dask_completed(client: Any, fn: Callable[..., Any], calls: list[tuple[Any, 
     for future in dask_completed(list(futures)):
         try:
             yield futures[future], future.result()
-        except Exception as exc:  # KilledWorker and friends: the caller quarantines that file
+        except Exception as exc:  # noqa: BLE001 — KilledWorker and friends: the caller quarantines that file
             yield futures[future], exc
 
 

@@ -17,7 +17,14 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
-from netvigil.store.sources import MEASUREMENT_SUFFIXES, Item, Quarantined, SourceRecord, expand_paths, read_file
+from netvigil.store.sources import (
+    MEASUREMENT_SUFFIXES,
+    Item,
+    Quarantined,
+    SourceRecord,
+    expand_paths,
+    read_file,
+)
 
 POSTCAN_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 MAX_MEMBER_BYTES = 64 * 1024 * 1024

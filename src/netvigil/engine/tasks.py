@@ -29,7 +29,7 @@ from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.engine.postcan import iter_inputs
 from netvigil.store.db import arrow_schema, record_rows
 from netvigil.store.reference_data import load_default_fingerprints
-from netvigil.store.sources import Quarantined, SourceRecord, decode_record, guarded
+from netvigil.store.sources import Quarantined, decode_record, guarded
 
 DATA_TABLES = ("measurements", "observations", "verdicts")
 QUARANTINE = "quarantine"
