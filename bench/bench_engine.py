@@ -62,6 +62,7 @@ def run(label: str, inputs: Path, out: Path, **engine: object) -> float:
     shutil.rmtree(out)
     rate = summary.stored / summary.seconds
     print(f"{label}: {summary.stored:,} measurements in {summary.seconds:.1f} s = {rate:,.0f} measurements/s; "
+          f"{summary.stored / summary.cpu_seconds:,.0f} per worker CPU-second; "
           f"peak RSS per worker {summary.peak_rss / 2**20:,.0f} MiB; "
           f"read {summary.read:,} = stored {summary.stored:,} + quarantined {summary.quarantined:,} + "
           f"duplicates {summary.duplicates:,}; Parquet {written / 1e9:.2f} GB; load average before {load:.2f}, after {os.getloadavg()[0]:.2f}",
@@ -74,12 +75,18 @@ def main() -> None:
     parser.add_argument("--gb", type=float, default=1.05)
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: a temporary one)")
+    parser.add_argument("--archive", type=Path, default=None,
+                        help="keep the generated archive here and reuse it on the next run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-        inputs = Path(tmp) / "archive"
-        inputs.mkdir()
+        inputs = args.archive or Path(tmp) / "archive"
         started = time.perf_counter()
-        count, size = generate(inputs, args.gb, args.files)
+        if inputs.is_dir() and any(inputs.glob("*.jsonl")):
+            count = sum(1 for p in inputs.glob("*.jsonl") for _ in open(p, "rb"))
+            size = sum(p.stat().st_size for p in inputs.glob("*.jsonl"))
+        else:
+            inputs.mkdir(parents=True, exist_ok=True)
+            count, size = generate(inputs, args.gb, args.files)
         print(f"archive: {count:,} measurements in {args.files} files, {size / 1e9:.2f} GB "
               f"({size / count / 1e3:.1f} KB each), generated in {time.perf_counter() - started:.0f} s; "
               f"{os.cpu_count()} cores", flush=True)

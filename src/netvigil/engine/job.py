@@ -55,6 +55,7 @@ class JobSummary:
     partitions: int = 0
     seconds: float = 0.0
     peak_rss: int = 0  # the highest peak resident memory any worker reported, in bytes
+    cpu_seconds: float = 0.0  # CPU time of the file tasks, summed over workers
     by_reason: Counter[str] = field(default_factory=Counter)
 
     def add(self, result: FileResult) -> None:
@@ -64,6 +65,7 @@ class JobSummary:
         self.quarantined += result.quarantined
         self.duplicates += result.duplicates
         self.peak_rss = max(self.peak_rss, result.peak_rss)
+        self.cpu_seconds += result.cpu_seconds
         self.by_reason.update(result.by_reason)
 
     def as_dict(self) -> dict[str, Any]:
@@ -94,8 +96,8 @@ def run_job(paths: Sequence[str], out_dir: str | Path, *, engine: str = "local",
     for index, entry in enumerate(files):
         if isinstance(entry, Quarantined):  # a glob that matched nothing: reported, counted once
             summary.add(task_failed(index, entry.source, spec.out_dir, FileNotFoundError(entry.reason)))
-        else:
-            jobs.append((index, entry))
+        else:  # absolute, so a worker on another machine finds it on the shared file system
+            jobs.append((index, os.path.abspath(entry)))
     with _executor(engine, workers, scheduler) as submit:
         partitions: Counter[tuple[str, str]] = Counter()
         for (index, path, _), outcome in submit(analyse_file, [(i, p, spec) for i, p in jobs]):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import resource
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +57,7 @@ class FileResult:
     partitions: set[tuple[str, str]] = field(default_factory=set)
     parts: list[str] = field(default_factory=list)
     peak_rss: int = 0  # the worker process's peak resident memory in bytes, after this file
+    cpu_seconds: float = 0.0  # CPU time the task used: a per-core figure that other load does not skew
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,7 @@ def worker_fingerprints(folder: str | None) -> FingerprintDB:
 def analyse_file(index: int, path: str, spec: TaskSpec) -> FileResult:
     """Analyse one file into Parquet parts; never raises for bad input (it is quarantined)."""
     fingerprints = worker_fingerprints(spec.fingerprints_dir)
+    cpu_started = time.process_time()
     result = FileResult(index, path)
     writer = _PartWriter(spec.out_dir, f"part-{index:06d}", result)
     compress = _ZSTD.compress if spec.with_raw else None
@@ -98,6 +101,7 @@ def analyse_file(index: int, path: str, spec: TaskSpec) -> FileResult:
             writer.add(rows, order)
     writer.close()
     result.peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    result.cpu_seconds = time.process_time() - cpu_started
     return result
 
 
