@@ -5,8 +5,8 @@ from __future__ import annotations
 import orjson
 
 from netvigil.analysis.fingerprints import FingerprintDB
-from netvigil.store.asn import ENV_VAR, default_asn_lookup
 from netvigil.engine.pipeline import verdict_lines
+from netvigil.store.asn import ENV_VAR, default_asn_lookup
 from netvigil.store.sources import iter_records
 
 CDN_ANSWER, CONTROL_ADDR = "11.1.1.10", "11.2.2.5"

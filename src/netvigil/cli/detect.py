@@ -19,13 +19,13 @@ from typing import Any
 import duckdb
 import orjson
 
+from netvigil.cli.watch import add_watch_parser
 from netvigil.detect.base import detect_all
 from netvigil.detect.evaluate import Scores, per_class, score
 from netvigil.detect.grid import to_matrices
 from netvigil.detect.incidents import RECOVERY, merge_incidents
 from netvigil.detect.kind import classify, watched_kinds
 from netvigil.detect.records import Incident, Level, SignalPoint, country_of, incident_from_dict, iso
-from netvigil.cli.watch import add_watch_parser
 from netvigil.signals import Imported, SignalFormatError, load_signals
 from netvigil.signals.converters import measurement_count_points, verdict_points
 from netvigil.signals.generic_csv import parse_time

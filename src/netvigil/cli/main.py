@@ -24,11 +24,13 @@ from rich.text import Text
 
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.cli.detect import add_detect_parsers, add_eval_outages_parser
+from netvigil.cli.engine import add_engine_options, add_fetch_parser, run_engine, wants_engine
 from netvigil.cli.probe import add_helper_parser, add_probe_parser
 from netvigil.cli.serve import add_report_parser, add_serve_parser
 from netvigil.cli.testbed import add_testbed_parser
 from netvigil.cli.verify import add_evidence_parsers
 from netvigil.engine import pipeline
+from netvigil.engine.postcan import iter_inputs
 from netvigil.evaluation.ooni_qa import QA_SUBDIR, evaluate
 from netvigil.store.db import STATS_OUTCOMES, StoreError, open_store
 from netvigil.store.reference_data import load_default_fingerprints, shared_data_dir
@@ -61,9 +63,14 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
-    command("ingest", _ingest, "Read measurement files, folders or globs into the store.").add_argument(
-        "paths", nargs="+", metavar="PATH")
-    command("analyze", _analyze, "Re-run the analysis over every stored measurement.")
+    ingest = command("ingest", _ingest, "Read measurement files, folders or globs into the store.")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    add_engine_options(ingest)
+    analyze = command("analyze", _analyze, "Re-run the analysis over every stored measurement "
+                      "(or, with --engine, over input files into a Parquet dataset).")
+    analyze.add_argument("paths", nargs="*", metavar="PATH")
+    add_engine_options(analyze)
+    add_fetch_parser(commands)
     show = command("show", _show, "One measurement's verdicts, evidence and envelope.")
     show.add_argument("uid")
     show.add_argument("--json", action="store_true", help="print the record as JSON")
@@ -113,9 +120,11 @@ def _fingerprints(args: argparse.Namespace) -> FingerprintDB:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    if wants_engine(args):
+        return run_engine(args, with_raw=True)
     fingerprints = _fingerprints(args)
     with open_store(args.db) as store, _progress("ingest") as advance:
-        summary = pipeline.ingest(store, iter_records(args.paths), fingerprints, progress=advance)
+        summary = pipeline.ingest(store, iter_inputs(args.paths), fingerprints, progress=advance)  # postcans too
     _out.print(f"read {summary.read:,}  stored {summary.stored:,}  quarantined {summary.quarantined:,}  "
                f"duplicates {summary.duplicates:,}")
     reasons = sorted(summary.by_reason.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -127,6 +136,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    if wants_engine(args) or args.paths:
+        return run_engine(args, with_raw=False)
     fingerprints = _fingerprints(args)
     with open_store(args.db) as store, _progress("analyze") as advance:
         analysed = pipeline.reanalyze(store, fingerprints, progress=advance)

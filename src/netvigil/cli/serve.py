@@ -172,8 +172,8 @@ def _store_problem(db_path: Path, exc: StoreError) -> str:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from netvigil.store.database import open_database
     from netvigil.report.build import write_report
+    from netvigil.store.database import open_database
 
     if args.end < args.start:
         print("netvigil report: --to is before --from", file=sys.stderr)

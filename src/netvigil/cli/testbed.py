@@ -38,7 +38,6 @@ from typing import Any
 import orjson
 
 from netvigil.store.reference_data import load_default_fingerprints
-from netvigil.testbed.scenarios.library import find_scenario, library_paths
 from netvigil.testbed.loopback.testbed import LoopbackTestbed
 from netvigil.testbed.netns.testbed import NamespaceTestbed
 from netvigil.testbed.runner import (
@@ -50,8 +49,9 @@ from netvigil.testbed.runner import (
     format_results,
     run_scenario,
 )
-from netvigil.testbed.scenarios.scenario import Scenario
+from netvigil.testbed.scenarios.library import find_scenario, library_paths
 from netvigil.testbed.scenarios.load import ScenarioError, load_scenario
+from netvigil.testbed.scenarios.scenario import Scenario
 
 INTERRUPTED = 130  # the shell's status for a command ended by SIGINT
 
@@ -134,8 +134,8 @@ def _terminate_as_interrupt(signum: int, frame: object) -> None:
 
 
 def _clean(args: argparse.Namespace) -> int:
-    from netvigil.testbed.netns.testbed import unavailable_reason
     from netvigil.testbed.netns.clean import clean
+    from netvigil.testbed.netns.testbed import unavailable_reason
 
     reason = unavailable_reason()
     if reason is not None:

@@ -89,8 +89,8 @@ def parse_start_time(text: str) -> datetime:
     """df-000's UTC ``YYYY-MM-DD HH:MM:SS`` (a ``T`` or fractional seconds tolerated) as a naive datetime."""
     if not _START_TIME_RE.match(text):
         raise BadRecord(f"measurement_start_time {text[:40]!r} is not 'YYYY-MM-DD HH:MM:SS'")
-    try:
-        return datetime.strptime(text[:19].replace("T", " "), "%Y-%m-%d %H:%M:%S")
+    try:  # fromisoformat is C, ~40x faster than strptime (a profile hot spot); the shape is checked above
+        return datetime.fromisoformat(text[:19].replace("T", " "))
     except ValueError as exc:
         raise BadRecord(f"measurement_start_time {text[:19]!r} is not a valid date") from exc
 

@@ -219,16 +219,7 @@ class Store:
             progress(batch.read)
 
     def _rows(self, rec: SourceRecord, m: Measurement, analyse: Analyse, now: datetime) -> Rows:
-        measurement = {
-            "uid": m.uid, "report_id": m.report_id, "test_name": m.test_name, "test_version": m.test_version,
-            "input": m.input, "domain": _domain(m.input), "probe_cc": m.probe_cc, "probe_asn": m.probe_asn,
-            "measurement_start_time": m.start_time, "sha256": hashlib.sha256(rec.data).hexdigest(),
-            "source": rec.source, "position": rec.position, "raw": self._zstd.compress(rec.data),
-            "ingested_at": now,
-        }
-        verdicts = analyse(m, now)
-        _check_integers("verdicts", verdicts)
-        return {"measurements": [measurement], "verdicts": verdicts}
+        return record_rows(rec, m, analyse, now, self._zstd.compress)
 
     def _quarantine_rows(self, entries: list[Quarantined], now: datetime) -> list[dict[str, Any]]:
         """New quarantine rows; one already stored (or repeated in the batch) is not added twice."""
@@ -258,6 +249,12 @@ class Store:
             self._con.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _netvigil_batch")
         finally:
             self._con.unregister("_netvigil_batch")
+
+    def load_dataset(self, dataset: str | Path) -> tuple[int, int]:
+        """Add an engine job's Parquet rows; returns (measurements added, quarantine entries added)."""
+        from netvigil.store.parquet import load_dataset
+
+        return load_dataset(self._con, dataset)
 
     # --- re-analysis ------------------------------------------------------------------------
 
@@ -420,6 +417,30 @@ class Store:
                 writer.write_batch(batch)
                 rows += batch.num_rows
         return rows
+
+
+def record_rows(rec: SourceRecord, m: Measurement, analyse: Analyse, now: datetime,
+                compress: Callable[[bytes], bytes] | None) -> Rows:
+    """The rows one record adds to each table; ``compress=None`` leaves ``raw`` out (None).
+
+    Shared by the store's ingest and the parallel engine (netvigil.engine), so both write
+    the very same rows.
+    """
+    measurement = {
+        "uid": m.uid, "report_id": m.report_id, "test_name": m.test_name, "test_version": m.test_version,
+        "input": m.input, "domain": _domain(m.input), "probe_cc": m.probe_cc, "probe_asn": m.probe_asn,
+        "measurement_start_time": m.start_time, "sha256": hashlib.sha256(rec.data).hexdigest(),
+        "source": rec.source, "position": rec.position,
+        "raw": compress(rec.data) if compress is not None else None, "ingested_at": now,
+    }
+    verdicts = analyse(m, now)
+    _check_integers("verdicts", verdicts)
+    return {"measurements": [measurement], "verdicts": verdicts}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    """The Arrow schema of one store table (the engine writes its Parquet with it)."""
+    return _ARROW[table]
 
 
 def _reanalysis_rows(rec: SourceRecord, uid: str, analyse: Analyse, now: datetime) -> VerdictRows:

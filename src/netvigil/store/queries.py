@@ -13,8 +13,8 @@ from typing import Any
 import duckdb
 import orjson
 
-from netvigil.store.categories import CATEGORY_SQL, join_sql
 from netvigil.analysis.comparison import comparison
+from netvigil.store.categories import CATEGORY_SQL, join_sql
 from netvigil.store.db import Store
 
 _FROM = f"FROM measurements m LEFT JOIN verdicts v ON v.uid = m.uid AND v.is_summary {join_sql('m.domain')}"
