@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := out/demo
 
-.PHONY: demo test eval bench clean
+.PHONY: demo test lint eval bench clean
 
 ASSETS := src/netvigil/web/static/vendor/echarts.min.js
 
@@ -46,8 +46,13 @@ demo: $(STAMP) $(ASSETS)
 	  echo "dashboard: http://127.0.0.1:$(PORT)/  (Ctrl-C to stop)"; \
 	  $(NV) serve --host 127.0.0.1 --port $(PORT) --reports-dir $(DEMO)/reports; fi
 
-test: $(STAMP) $(ASSETS)
+test: $(STAMP) $(ASSETS) lint
 	$(BIN)/python -m pytest -q
+
+# ruff (pyflakes and syntax errors) over everything; mypy --strict over the records in model/.
+lint: $(STAMP)
+	$(BIN)/ruff check --select F,E9 src tests bench
+	$(BIN)/mypy --strict src/netvigil/model src/netvigil/failures.py
 
 eval: $(STAMP)
 	$(BIN)/netvigil eval scenarios

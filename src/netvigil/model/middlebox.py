@@ -75,9 +75,10 @@ def _exchange(raw: Any) -> HeaderExchange:
         else:
             received = _pairs(echo["headers_dict"])
             line = echo.get("request_line") if isinstance(echo.get("request_line"), str) else None
+    url, method = request.get("url"), request.get("method")
     return HeaderExchange(
-        url=request.get("url") if isinstance(request.get("url"), str) else "",
-        method=request.get("method") if isinstance(request.get("method"), str) else "",
+        url=url if isinstance(url, str) else "",
+        method=method if isinstance(method, str) else "",
         sent=_pairs(request.get("headers"), request.get("headers_list")),
         failure=normalize_failure(r.get("failure")),
         received=received, received_request_line=line, echo_error=error,
