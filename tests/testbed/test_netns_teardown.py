@@ -153,7 +153,7 @@ def test_nothing_is_left_when_bringing_up_fails(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_nothing_is_left_when_a_service_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    from netvigil.testbed.netns.testbed import testbed as netns
+    from netvigil.testbed.netns import testbed as netns
 
     monkeypatch.setattr(netns, "MODULE", "netvigil.testbed.no_such_module")
     before = machine_state(ME)

@@ -86,7 +86,7 @@ def test_run_exits_2_on_a_bad_file_or_mode(tmp_path: Path, capsys: pytest.Captur
     assert _cli("run", str(bad)) == 2
     assert "bad.toml, line 5: in [sites.\"fine.example\"]" in capsys.readouterr().err
     assert _cli("run", "atlantis") == 2
-    from netvigil.testbed.netns.testbed import testbed as netns
+    from netvigil.testbed.netns import testbed as netns
 
     monkeypatch.setattr(netns, "unavailable_reason", lambda: "it needs root (as on this pretend machine)")
     assert _cli("run", "controls", "--mode", "netns") == 2
