@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import orjson
 
+from netvigil.store.rollup import watermark
 from netvigil.store.schema import EXPLORER_STATE, EXPLORER_TABLE
 
 TABLE = EXPLORER_TABLE  # both created by store.schema
@@ -48,7 +49,7 @@ SORTS = {"time": "time", "country": "probe_cc", "network": "probe_asn", "domain"
 
 def ensure_fresh(con: duckdb.DuckDBPyConnection) -> bool:
     """Rebuild the search table when the source tables changed behind its back."""
-    now = _watermark(con)
+    now = watermark(con)
     saved = con.execute(f"SELECT watermark FROM {STATE} WHERE id = 1").fetchall()
     if saved and saved[0][0] == now:
         return False
@@ -75,17 +76,11 @@ def _in_transaction(con: duckdb.DuckDBPyConnection, work: Any) -> None:
     con.execute("BEGIN TRANSACTION")
     try:
         work()
-        con.execute(f"INSERT OR REPLACE INTO {STATE} VALUES (1, ?)", [_watermark(con)])
+        con.execute(f"INSERT OR REPLACE INTO {STATE} VALUES (1, ?)", [watermark(con)])
     except BaseException:
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
-
-
-def _watermark(con: duckdb.DuckDBPyConnection) -> str:
-    measurements = con.execute("SELECT count(*), max(ingested_at) FROM measurements").fetchall()[0]
-    verdicts = con.execute("SELECT count(*), max(analysed_at) FROM verdicts").fetchall()[0]
-    return orjson.dumps([*measurements, *verdicts], default=str).decode()
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -40,7 +40,7 @@ _MERGE = ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in COUNTS)
 
 def ensure_fresh(con: duckdb.DuckDBPyConnection) -> bool:
     """Rebuild the roll-up when the source tables changed behind its back."""
-    now = _watermark(con)
+    now = watermark(con)
     saved = con.execute(f"SELECT watermark FROM {STATE} WHERE id = 1").fetchall()
     if saved and saved[0][0] == now:
         return False
@@ -76,11 +76,12 @@ def add(con: duckdb.DuckDBPyConnection, uids: list[str]) -> None:
     con.execute("COMMIT")
 
 
-def _watermark(con: duckdb.DuckDBPyConnection) -> str:
+def watermark(con: duckdb.DuckDBPyConnection) -> str:
+    """What the source tables look like now: derived tables rebuild when it changes behind their back."""
     measurements = con.execute("SELECT count(*), max(ingested_at) FROM measurements").fetchall()[0]
     verdicts = con.execute("SELECT count(*), max(analysed_at) FROM verdicts").fetchall()[0]
     return orjson.dumps([*measurements, *verdicts], default=str).decode()
 
 
 def _save_watermark(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"INSERT OR REPLACE INTO {STATE} VALUES (1, ?)", [_watermark(con)])
+    con.execute(f"INSERT OR REPLACE INTO {STATE} VALUES (1, ?)", [watermark(con)])
