@@ -5,18 +5,24 @@ uses (the system resolver, or the resolver a netvigil probe was configured
 with).  DoH answers serve as the unfiltered reference (see ``observations``);
 other extension lookups are not judged, but a plain-DNS answer equal to the
 primary one is evidence that it was forged on path.
+
+Each rule's condition is one function below, registered under its id; they are
+tried in the order of the rule table (``rules.RULES``), after OONI's: a blocking
+fingerprint, failed lookups, bogons, names that do not exist, equal addresses,
+same network, downstream symptoms, TLS proof, HTTP match.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
 from netvigil.analysis.downstream import Downstream
-from netvigil.analysis.rules import Hop, rule
+from netvigil.analysis.rules import Conditions, Finding, Hop, found
 from netvigil.failures import Failure, is_nxdomain
-from netvigil.model.observation import DNSObservation
+from netvigil.model.observation import DNSObservation, HTTPObservation
 from netvigil.model.verdict import Technique, Verdict
 
 # Lookups over plain DNS to a chosen resolver (v0.5 E003): forged on path when they
@@ -40,106 +46,218 @@ def dns_verdicts(rows: Iterable[DNSObservation], downstream: Downstream) -> list
             groups[(row.hostname, row.depth)].append(row)
         elif row.engine in PLAIN_DNS_ENGINES and row.answer:
             plain[(row.hostname, row.depth)].add(row.answer)
-    return [_judge(host, depth, group, downstream, plain[(host, depth)]) for (host, depth), group in sorted(
-        groups.items(), key=lambda item: (item[0][1], item[0][0]))]
+    ordered = sorted(groups.items(), key=lambda item: (item[0][1], item[0][0]))
+    return [DNS.judge(DNSCase(group, downstream, plain[key]), Hop(*key)) for key, group in ordered]
 
 
-def _judge(host: str, depth: int, rows: list[DNSObservation], downstream: Downstream,
-           plain_answers: set[str]) -> Verdict:
-    where = Hop(host, depth)
-    answered = [r for r in rows if r.answer is not None]
-    ref = rows[0]
-    ref_evidence: dict[str, Any] = dict(reference_addrs=list(ref.reference_addrs) or None,
-                                        reference_failure=ref.reference_failure,
-                                        reference_names=list(ref.reference_names) or None)
-    confirmed = [r for r in answered if r.fingerprint and not r.fingerprint.false_positive
-                 and r.fingerprint.confirms_blocking(downstream.probe_cc)]
-    if confirmed:
-        hit = confirmed[0]
-        match = hit.fingerprint
-        assert match is not None  # selected above
-        return rule("dns.fingerprint").verdict(
-            Technique.DNS_BOGON if hit.is_bogon else Technique.DNS_SPOOF, at=where,
-            answer=hit.answer, fingerprint=match.fingerprint_id, fingerprint_scope=match.scope,
-            fingerprint_countries=list(match.countries) or None, **ref_evidence)
-    if not answered:
-        return _judge_failure(rows, where, ref_evidence, downstream)
-    return _judge_answers(answered, where, ref_evidence, downstream, plain_answers)
+class DNSCase:
+    """What the DNS rules ask about one (hostname, hop): the primary resolver's rows and
+    what happened downstream.  Costly facts are computed only when a rule asks."""
+
+    def __init__(self, rows: list[DNSObservation], downstream: Downstream, plain_answers: set[str]) -> None:
+        self.rows = rows
+        self.ref = rows[0]  # every row carries the same reference facts
+        self.depth = self.ref.depth
+        self.downstream = downstream
+        self.plain_answers = plain_answers
+        self.answered = [r for r in rows if r.answer is not None]
+        self.bogons = [r for r in self.answered if r.is_bogon]
+        self.ref_evidence: dict[str, Any] = dict(
+            reference_addrs=list(self.ref.reference_addrs) or None, reference_failure=self.ref.reference_failure,
+            reference_names=list(self.ref.reference_names) or None)
+
+    @cached_property
+    def confirmed(self) -> DNSObservation | None:
+        """The first answer that is a blocking address confirmed for the probe's country."""
+        return next((r for r in self.answered if r.fingerprint and not r.fingerprint.false_positive
+                     and r.fingerprint.confirms_blocking(self.downstream.probe_cc)), None)
+
+    @cached_property
+    def failure(self) -> str:
+        return next((r.failure for r in self.rows if r.failure), Failure.DNS_NO_ANSWER.value)
+
+    @property
+    def failure_technique(self) -> Technique:
+        return _FAILURE_TECHNIQUE.get(self.failure, Technique.DNS_FAILURE)
+
+    @cached_property
+    def answers(self) -> list[str]:
+        return sorted({r.answer for r in self.answered if r.answer})
+
+    @cached_property
+    def ev(self) -> dict[str, Any]:
+        """The evidence every verdict on answers cites."""
+        return dict(answers=self.answers, **self.ref_evidence)
+
+    @property
+    def reference_says_nonexistent(self) -> bool:
+        return self.ref.reference_measured and not self.ref.reference_addrs and is_nxdomain(self.ref.reference_failure)
+
+    @cached_property
+    def symptom(self) -> str | None:
+        return self.downstream.failure_through(self.answers, self.depth)
+
+    @cached_property
+    def tls_proof(self) -> bool:
+        return any(r.tls_consistent for r in self.answered)
+
+    @cached_property
+    def content_ok(self) -> bool:
+        return self.downstream.content_matches_control(self.depth)
+
+    @cached_property
+    def page(self) -> HTTPObservation | None:
+        return self.downstream.served_through(self.depth)
+
+    def networks(self) -> dict[str, Any]:
+        """The evidence plus each answer's network, for verdicts decided by networks."""
+        return dict(self.ev, answer_networks={
+            r.answer: {"asn": r.answer_asn, "org": r.answer_org} for r in self.answered
+            if r.answer and (r.answer_asn or r.answer_org)} or None)
 
 
-def _judge_failure(rows: list[DNSObservation], where: Hop, ref_evidence: dict, downstream: Downstream) -> Verdict:
-    failure = next((r.failure for r in rows if r.failure), Failure.DNS_NO_ANSWER.value)
-    technique = _FAILURE_TECHNIQUE.get(failure, Technique.DNS_FAILURE)
-    ref = rows[0]
-    if not ref.reference_measured:
-        if where.depth > 0 and downstream.control_fetched:
-            return rule("dns.failure_control_fetched").verdict(technique, at=where, failure=failure)
-        return rule("dns.failure_no_reference").verdict(technique, at=where, failure=failure)
-    if ref.reference_addrs:
-        return rule("dns.failure_reference_ok").verdict(technique, at=where, failure=failure, **ref_evidence)
-    return rule("dns.failure_reference_failed").verdict(Technique.DOWN, at=where, failure=failure, **ref_evidence)
+DNS: Conditions[DNSCase] = Conditions("dns.")
 
 
-def _judge_answers(rows: list[DNSObservation], where: Hop, ref_evidence: dict, downstream: Downstream,
-                   plain_answers: set[str]) -> Verdict:
-    """OONI's order: bogon, equal addresses, same network, (symptoms), TLS proof, HTTP match."""
-    answers = sorted({r.answer for r in rows if r.answer})
-    ev: dict[str, Any] = dict(answers=answers, **ref_evidence)
-    bogons = [r for r in rows if r.is_bogon]
-    ref = rows[0]
-    if bogons:
-        if any(r.in_reference for r in bogons):
-            return rule("dns.bogon_in_reference").verdict(Technique.DOWN, at=where, **ev)
-        if ref.reference_addrs or is_nxdomain(ref.reference_failure):
-            return rule("dns.bogon_not_in_reference").verdict(Technique.DNS_BOGON, at=where, bogon=bogons[0].answer, **ev)
-        return rule("dns.bogon_no_reference").verdict(Technique.DNS_BOGON, at=where, bogon=bogons[0].answer, **ev)
-    if ref.reference_measured and not ref.reference_addrs and is_nxdomain(ref.reference_failure):
-        return _nonexistent_name(rows, where, ev, downstream, plain_answers)
-    if any(r.in_reference for r in rows):
-        return rule("dns.consistent_address").verdict(Technique.OK, at=where, **ev)
-    if any(r.asn_in_reference for r in rows):
-        return rule("dns.consistent_asn").verdict(Technique.OK, at=where, **_networks(rows, ev))
-    if any(r.org_in_reference for r in rows):
-        return rule("dns.consistent_org").verdict(Technique.OK, at=where, **_networks(rows, ev))
-    if not ref.reference_addrs:
-        return rule("dns.no_reference").verdict(Technique.UNKNOWN, at=where, **ev)
-    # A valid certificate proves only that the address relays the site's TLS: a
-    # censor's proxy can do that and still replace plain-HTTP content, so the
-    # downstream symptoms are checked first.
-    symptom = downstream.failure_through(answers, where.depth)
-    if symptom:
-        return rule("dns.inconsistent_and_failing").verdict(Technique.DNS_SPOOF, at=where, downstream=symptom, **ev)
-    tls_proof = any(r.tls_consistent for r in rows)
-    content_ok = downstream.content_matches_control(where.depth)
-    if (tls_proof or content_ok) and all(r.in_probe_network and r.doh_outside_probe_network for r in rows):
-        return rule("dns.hijacked_to_proxy").verdict(Technique.DNS_SPOOF, at=where, tls_proof=tls_proof,
-                                                     content_matches_control=content_ok, **_networks(rows, ev))
-    if tls_proof:
-        return rule("dns.tls_consistent").verdict(Technique.OK, at=where, **ev)
-    if content_ok:
-        return rule("dns.inconsistent_content_ok").verdict(Technique.OK, at=where, **ev)
-    return rule("dns.inconsistent_unexplained").verdict(Technique.DNS_SPOOF, at=where, **ev)
+@DNS.condition("dns.fingerprint")
+def _fingerprint(c: DNSCase) -> Finding | None:
+    hit = c.confirmed
+    if hit is None or hit.fingerprint is None:
+        return None
+    match = hit.fingerprint
+    return found(Technique.DNS_BOGON if hit.is_bogon else Technique.DNS_SPOOF, answer=hit.answer,
+                 fingerprint=match.fingerprint_id, fingerprint_scope=match.scope,
+                 fingerprint_countries=list(match.countries) or None, **c.ref_evidence)
 
 
-def _nonexistent_name(rows: list[DNSObservation], where: Hop, ev: dict, downstream: Downstream,
-                      plain_answers: set[str]) -> Verdict:
-    """The reference says NXDOMAIN but the probe's resolver answered: what did the address serve?"""
-    page = downstream.served_through(where.depth)
-    if page is not None and any(not m.false_positive for m in page.fingerprints):
-        hit = next(m for m in page.fingerprints if not m.false_positive)
-        return rule("dns.nonexistent_name_blockpage").verdict(
-            Technique.DNS_SPOOF, at=where, fingerprint=hit.fingerprint_id, url=page.url, **ev)
-    injected = sorted(plain_answers & set(ev["answers"]))
-    if page is None and injected:
-        return rule("dns.nonexistent_name_injected").verdict(Technique.DNS_SPOOF, at=where,
-                                                             plain_dns_answers=injected, **ev)
+# Failed lookups (no answer at all).
+
+@DNS.condition("dns.failure_reference_failed")
+def _failure_reference_failed(c: DNSCase) -> Finding | None:
+    if c.answered or not c.ref.reference_measured or c.ref.reference_addrs:
+        return None
+    return found(Technique.DOWN, failure=c.failure, **c.ref_evidence)
+
+
+@DNS.condition("dns.failure_reference_ok")
+def _failure_reference_ok(c: DNSCase) -> Finding | None:
+    if c.answered or not c.ref.reference_measured:
+        return None
+    return found(c.failure_technique, failure=c.failure, **c.ref_evidence)
+
+
+@DNS.condition("dns.failure_control_fetched")
+def _failure_control_fetched(c: DNSCase) -> Finding | None:
+    if c.answered or c.depth == 0 or not c.downstream.control_fetched:
+        return None
+    return found(c.failure_technique, failure=c.failure)
+
+
+@DNS.condition("dns.failure_no_reference")
+def _failure_no_reference(c: DNSCase) -> Finding | None:
+    return None if c.answered else found(c.failure_technique, failure=c.failure)
+
+
+# Non-routable answers.
+
+@DNS.condition("dns.bogon_in_reference")
+def _bogon_in_reference(c: DNSCase) -> Finding | None:
+    return found(Technique.DOWN, **c.ev) if any(r.in_reference for r in c.bogons) else None
+
+
+@DNS.condition("dns.bogon_not_in_reference")
+def _bogon_not_in_reference(c: DNSCase) -> Finding | None:
+    if not c.bogons or not (c.ref.reference_addrs or is_nxdomain(c.ref.reference_failure)):
+        return None
+    return found(Technique.DNS_BOGON, bogon=c.bogons[0].answer, **c.ev)
+
+
+@DNS.condition("dns.bogon_no_reference")
+def _bogon_no_reference(c: DNSCase) -> Finding | None:
+    return found(Technique.DNS_BOGON, bogon=c.bogons[0].answer, **c.ev) if c.bogons else None
+
+
+# The reference says the name does not exist, but the probe's resolver answered:
+# what did the address serve?
+
+@DNS.condition("dns.nonexistent_name_blockpage")
+def _nonexistent_name_blockpage(c: DNSCase) -> Finding | None:
+    page = c.page
+    if not c.reference_says_nonexistent or page is None:
+        return None
+    hit = next((m for m in page.fingerprints if not m.false_positive), None)
+    return None if hit is None else found(Technique.DNS_SPOOF, fingerprint=hit.fingerprint_id, url=page.url, **c.ev)
+
+
+@DNS.condition("dns.nonexistent_name_injected")
+def _nonexistent_name_injected(c: DNSCase) -> Finding | None:
+    injected = sorted(c.plain_answers & set(c.answers))
+    if not c.reference_says_nonexistent or c.page is not None or not injected:
+        return None
+    return found(Technique.DNS_SPOOF, plain_dns_answers=injected, **c.ev)
+
+
+@DNS.condition("dns.nxdomain_rewriting")
+def _nxdomain_rewriting(c: DNSCase) -> Finding | None:
+    if not c.reference_says_nonexistent:
+        return None
+    page = c.page
     note = ("nxdomain_rewriting: the probe's resolver answered for a name that does not exist"
             + (f"; the address answered HTTP {page.status_code}" if page is not None else "")
             + (f" redirecting to {page.location}" if page is not None and page.location else ""))
-    return rule("dns.nxdomain_rewriting").verdict(Technique.DOWN, at=where, note=note, **ev)
+    return found(Technique.DOWN, note=note, **c.ev)
 
 
-def _networks(rows: list[DNSObservation], ev: dict) -> dict[str, Any]:
-    """The evidence plus each answer's network, for verdicts decided by networks."""
-    return dict(ev, answer_networks={r.answer: {"asn": r.answer_asn, "org": r.answer_org} for r in rows
-                                     if r.answer and (r.answer_asn or r.answer_org)} or None)
+# Consistency with the reference, in OONI's order.
+
+@DNS.condition("dns.consistent_address")
+def _consistent_address(c: DNSCase) -> Finding | None:
+    return found(Technique.OK, **c.ev) if any(r.in_reference for r in c.answered) else None
+
+
+@DNS.condition("dns.consistent_asn")
+def _consistent_asn(c: DNSCase) -> Finding | None:
+    return found(Technique.OK, **c.networks()) if any(r.asn_in_reference for r in c.answered) else None
+
+
+@DNS.condition("dns.consistent_org")
+def _consistent_org(c: DNSCase) -> Finding | None:
+    return found(Technique.OK, **c.networks()) if any(r.org_in_reference for r in c.answered) else None
+
+
+@DNS.condition("dns.no_reference")
+def _no_reference(c: DNSCase) -> Finding | None:
+    return None if c.ref.reference_addrs else found(Technique.UNKNOWN, **c.ev)
+
+
+# Answers outside the reference's addresses and networks.  A valid certificate proves
+# only that the address relays the site's TLS: a censor's proxy can do that and still
+# replace plain-HTTP content, so downstream symptoms are asked first.
+
+@DNS.condition("dns.inconsistent_and_failing")
+def _inconsistent_and_failing(c: DNSCase) -> Finding | None:
+    return found(Technique.DNS_SPOOF, downstream=c.symptom, **c.ev) if c.symptom else None
+
+
+@DNS.condition("dns.hijacked_to_proxy")
+def _hijacked_to_proxy(c: DNSCase) -> Finding | None:
+    if not (c.tls_proof or c.content_ok):
+        return None
+    if not all(r.in_probe_network and r.doh_outside_probe_network for r in c.answered):
+        return None
+    return found(Technique.DNS_SPOOF, tls_proof=c.tls_proof, content_matches_control=c.content_ok, **c.networks())
+
+
+@DNS.condition("dns.tls_consistent")
+def _tls_consistent(c: DNSCase) -> Finding | None:
+    return found(Technique.OK, **c.ev) if c.tls_proof else None
+
+
+@DNS.condition("dns.inconsistent_content_ok")
+def _inconsistent_content_ok(c: DNSCase) -> Finding | None:
+    return found(Technique.OK, **c.ev) if c.content_ok else None
+
+
+@DNS.condition("dns.inconsistent_unexplained")
+def _inconsistent_unexplained(c: DNSCase) -> Finding:
+    return found(Technique.DNS_SPOOF, **c.ev)

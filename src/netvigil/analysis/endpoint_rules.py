@@ -2,7 +2,8 @@
 
 Endpoints whose address DNS already showed to be unexpected are skipped: the
 DNS verdict explains them.  Successful steps produce no verdict of their own;
-their success is evidence for the DNS and HTTP rules.
+their success is evidence for the DNS and HTTP rules.  Each rule's condition is
+one function below, registered under its id and tried in the rule table's order.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from netvigil.analysis.downstream import Downstream
-from netvigil.analysis.rules import Hop, rule
+from netvigil.analysis.rules import Conditions, Finding, Hop, found
 from netvigil.failures import (
     Failure,
     is_eof,
@@ -32,30 +33,94 @@ def endpoint_verdicts(rows: Iterable[EndpointObservation], downstream: Downstrea
         if row.address_expected is False:
             continue
         if not row.tcp_success:
-            verdicts.append(_tcp(row, downstream))
+            verdicts.append(TCP.judge(TCPCase(row, downstream), Hop(row.hostname, row.depth)))
         elif row.tls_measured and row.tls_failure:
-            verdicts.append(_tls(row, downstream))
+            verdicts.append(TLS.judge(TLSCase(row, downstream), Hop(row.hostname, row.depth)))
     return verdicts
 
 
-def _tcp(row: EndpointObservation, downstream: Downstream) -> Verdict:
-    failure = row.tcp_failure or Failure.UNKNOWN_FAILURE.value
-    where = Hop(row.hostname, row.depth)
-    ev: dict[str, Any] = dict(endpoint=row.endpoint, failure=failure, side_check=None if row.on_path else True,
-              control_failure=row.ctrl_tcp.failure if row.ctrl_tcp else None,
-              control_success=row.ctrl_tcp.success if row.ctrl_tcp else None)
-    if row.is_ipv6 and failure in _UNREACHABLE:
-        return rule("tcp.ipv6_unavailable").verdict(Technique.TCP_UNREACHABLE, at=where, **ev)
-    technique = _tcp_technique(failure)
-    if row.ctrl_tcp is not None and not row.ctrl_tcp.success:
-        return rule("tcp.failure_control_failed").verdict(Technique.DOWN, at=where, **ev)
-    if downstream.final_ok:
-        return rule("tcp.failure_but_site_loaded").verdict(technique, at=where, **ev)
-    if row.ctrl_tcp is not None:
-        return rule("tcp.failure_control_ok").verdict(technique, at=where, **ev)
-    if downstream.control_fetched:
-        return rule("tcp.failure_control_fetched").verdict(technique, at=where, **ev)
-    return rule("tcp.failure_no_control").verdict(technique, at=where, **ev)
+class TCPCase:
+    """A failed connect to one endpoint, with its control and what happened downstream."""
+
+    def __init__(self, row: EndpointObservation, downstream: Downstream) -> None:
+        self.row = row
+        self.downstream = downstream
+        self.ctrl = row.ctrl_tcp
+        self.failure = row.tcp_failure or Failure.UNKNOWN_FAILURE.value
+        self.technique = _tcp_technique(self.failure)
+        self.ev: dict[str, Any] = dict(
+            endpoint=row.endpoint, failure=self.failure, side_check=None if row.on_path else True,
+            control_failure=self.ctrl.failure if self.ctrl else None,
+            control_success=self.ctrl.success if self.ctrl else None)
+
+
+class TLSCase:
+    """A failed handshake with one endpoint that accepted the connection."""
+
+    def __init__(self, row: EndpointObservation, downstream: Downstream) -> None:
+        self.row = row
+        self.downstream = downstream
+        self.ctrl = row.ctrl_tls
+        self.failure = row.tls_failure or Failure.UNKNOWN_FAILURE.value
+        self.technique = _tls_technique(self.failure)
+        self.ev: dict[str, Any] = dict(
+            endpoint=row.endpoint, server_name=row.tls_server_name, failure=self.failure,
+            side_check=None if row.on_path else True, control_failure=self.ctrl.failure if self.ctrl else None,
+            control_success=self.ctrl.success if self.ctrl else None)
+
+
+TCP: Conditions[TCPCase] = Conditions("tcp.")
+TLS: Conditions[TLSCase] = Conditions("tls.")
+Case = TCPCase | TLSCase
+
+
+# Shared conditions: TCP and TLS failures are judged against their control alike.
+
+def _control_failed(c: Case) -> Finding | None:
+    return found(Technique.DOWN, **c.ev) if c.ctrl is not None and not c.ctrl.success else None
+
+
+def _but_site_loaded(c: Case) -> Finding | None:
+    return found(c.technique, **c.ev) if c.downstream.final_ok else None
+
+
+def _control_ok(c: Case) -> Finding | None:
+    return found(c.technique, **c.ev) if c.ctrl is not None else None
+
+
+def _control_fetched(c: Case) -> Finding | None:
+    return found(c.technique, **c.ev) if c.downstream.control_fetched else None
+
+
+def _no_control(c: Case) -> Finding:
+    return found(c.technique, **c.ev)
+
+
+@TCP.condition("tcp.ipv6_unavailable")
+def _ipv6_unavailable(c: TCPCase) -> Finding | None:
+    if not (c.row.is_ipv6 and c.failure in _UNREACHABLE):
+        return None
+    return found(Technique.TCP_UNREACHABLE, **c.ev)
+
+
+TCP.condition("tcp.failure_control_failed")(_control_failed)
+TCP.condition("tcp.failure_but_site_loaded")(_but_site_loaded)
+TCP.condition("tcp.failure_control_ok")(_control_ok)
+TCP.condition("tcp.failure_control_fetched")(_control_fetched)
+TCP.condition("tcp.failure_no_control")(_no_control)
+
+TLS.condition("tls.failure_control_failed")(_control_failed)
+TLS.condition("tls.failure_but_site_loaded")(_but_site_loaded)
+
+
+@TLS.condition("tls.certificate_control_ok")
+def _certificate_control_ok(c: TLSCase) -> Finding | None:
+    return _control_ok(c) if c.technique is Technique.TLS_MITM else None
+
+
+TLS.condition("tls.failure_control_ok")(_control_ok)
+TLS.condition("tls.failure_control_fetched")(_control_fetched)
+TLS.condition("tls.failure_no_control")(_no_control)
 
 
 def _tcp_technique(failure: str) -> Technique:
@@ -64,25 +129,6 @@ def _tcp_technique(failure: str) -> Technique:
     if is_refused(failure) or is_reset(failure):
         return Technique.TCP_REFUSED
     return Technique.TCP_UNREACHABLE
-
-
-def _tls(row: EndpointObservation, downstream: Downstream) -> Verdict:
-    failure = row.tls_failure or Failure.UNKNOWN_FAILURE.value
-    where = Hop(row.hostname, row.depth)
-    ev: dict[str, Any] = dict(endpoint=row.endpoint, server_name=row.tls_server_name, failure=failure,
-              side_check=None if row.on_path else True, control_failure=row.ctrl_tls.failure if row.ctrl_tls else None,
-              control_success=row.ctrl_tls.success if row.ctrl_tls else None)
-    technique = _tls_technique(failure)
-    if row.ctrl_tls is not None and not row.ctrl_tls.success:
-        return rule("tls.failure_control_failed").verdict(Technique.DOWN, at=where, **ev)
-    if downstream.final_ok:
-        return rule("tls.failure_but_site_loaded").verdict(technique, at=where, **ev)
-    if row.ctrl_tls is not None:
-        rule_id = "tls.certificate_control_ok" if technique is Technique.TLS_MITM else "tls.failure_control_ok"
-        return rule(rule_id).verdict(technique, at=where, **ev)
-    if downstream.control_fetched:
-        return rule("tls.failure_control_fetched").verdict(technique, at=where, **ev)
-    return rule("tls.failure_no_control").verdict(technique, at=where, **ev)
 
 
 def _tls_technique(failure: str) -> Technique:

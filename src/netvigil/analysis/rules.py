@@ -1,7 +1,9 @@
 """The verdict rules, as data: id, version, layer, outcome, confidence, meaning.
 
-Each rule is evaluated by the layer modules in the order listed here; the first
-rule whose condition holds decides a row.  Changing what a rule means requires a
+Each rule's condition is a small function registered under its id in the layer
+module (``dns_rules``, ``endpoint_rules``, ``http_rules``); the conditions of a
+layer are tried in the order listed here and the first that holds decides a row,
+as in a decision list (a condition may assume every earlier one failed).  Changing what a rule means requires a
 new version (or a new id), never an edit in place, so every stored verdict can
 be traced to the exact text below through ``Verdict.rule`` (``id@version``).
 
@@ -12,8 +14,9 @@ that sees the control fail too can only say ``down``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from netvigil.model.verdict import Layer, Outcome, Technique, Verdict
 
@@ -74,19 +77,19 @@ RULES: tuple[Rule, ...] = (
     _r("dns.consistent_address", DNS, K, 0.9, "An answer is among the unfiltered reference's addresses."),
     _r("dns.consistent_asn", DNS, K, 0.85, "No answer equals the reference's, but one lies in the same AS as the reference's addresses (a CDN hands out other edges of its network)."),
     _r("dns.consistent_org", DNS, K, 0.75, "No answer equals the reference's or shares its AS number, but one belongs to the same organisation (a CDN that announces several ASes)."),
+    _r("dns.no_reference", DNS, U, 0.3, "Routable answers but no unfiltered reference for this name."),
     _r("dns.inconsistent_and_failing", DNS, B, 0.85, "No answer is among the reference's addresses or networks, and the answered addresses then failed or served different content while the control succeeded (IPv6 connects of a probe without IPv6 do not count).", version=2),
     _r("dns.hijacked_to_proxy", DNS, T, 0.6, "The answers lie in the probe's own network, outside the reference's networks, while the probe's own encrypted (DoH) lookup placed the name elsewhere; the right page still arrived through them: DNS sends users to a transparent proxy."),
     _r("dns.tls_consistent", DNS, K, 0.85, "Answers differ from the reference, but the address proved with a valid TLS certificate that it serves the name, and nothing failed through it."),
     _r("dns.inconsistent_content_ok", DNS, K, 0.6, "Answers differ from the reference (CDN or geo-DNS) but the content fetched through them matches the control."),
     _r("dns.inconsistent_unexplained", DNS, U, 0.5, "Answers differ from the reference and nothing downstream confirms or refutes interference (a known false-positive source)."),
-    _r("dns.no_reference", DNS, U, 0.3, "Routable answers but no unfiltered reference for this name."),
     # TCP, per endpoint whose address is not already explained by DNS.
+    _r("tcp.ipv6_unavailable", TCP, U, 0.2, "An IPv6 endpoint was unreachable: the probe's network likely has no IPv6."),
     _r("tcp.failure_control_failed", TCP, D, 0.9, "The connection failed and the helper's connection to the same endpoint failed too."),
     _r("tcp.failure_but_site_loaded", TCP, U, 0.3, "The connection failed but the page loaded through another address."),
     _r("tcp.failure_control_ok", TCP, B, 0.9, "The connection failed while the helper connected to the same endpoint."),
     _r("tcp.failure_control_fetched", TCP, B, 0.7, "The connection failed on a hop the helper did not test, while the helper fetched the page through the same redirects."),
     _r("tcp.failure_no_control", TCP, U, 0.4, "The connection failed and there is no control for it."),
-    _r("tcp.ipv6_unavailable", TCP, U, 0.2, "An IPv6 endpoint was unreachable: the probe's network likely has no IPv6."),
     # TLS, per endpoint with a successful connection.
     _r("tls.failure_control_failed", TLS, D, 0.9, "The handshake failed and the helper's handshake with the same endpoint failed too (a broken certificate or server)."),
     _r("tls.failure_but_site_loaded", TLS, U, 0.3, "The handshake failed but the page loaded through another address."),
@@ -97,18 +100,18 @@ RULES: tuple[Rule, ...] = (
     # HTTP, per transaction of the redirect chain.
     _r("http.false_positive_fingerprint", HTTP, K, 0.8, "The response matches a known false-positive signature (CDN challenge, default server page): not a blockpage."),
     _r("http.blockpage_fingerprint", HTTP, B, 1.0, "The response matches a blockpage fingerprint that confirms blocking."),
-    _r("http.blockpage_fingerprint_unconfirmed", HTTP, U, 0.5, "The response matches a blockpage fingerprint of another country or a vague blocking word, and there is no control to compare with."),
     _r("http.redirect_to_bogon", HTTP, B, 0.8, "The response redirects to a non-routable address (a filter's portal such as a firewall's user-check page), which no public site does."),
     _r("http.invalid_redirect", HTTP, D, 0.6, "The site's own redirect points to an unusable location: a fault of the site, not of the network."),
+    _r("http.failure_no_control", HTTP, U, 0.4, "The request failed and there is no control for it."),
     _r("http.failure_control_failed", HTTP, D, 0.85, "The request failed and the helper's fetch failed too."),
     _r("http.throttled", HTTP, B, 0.7, "The response started (status and headers arrived) but the body stalled until the timeout, while the helper fetched it whole."),
     _r("http.failure_control_ok", HTTP, B, 0.85, "The request was reset, cut or timed out while the helper fetched the page."),
-    _r("http.failure_no_control", HTTP, U, 0.4, "The request failed and there is no control for it."),
     _r("http.redirect_not_followed", HTTP, U, 0.3, "The last response recorded is a redirect: the next hop failed before any HTTP exchange (see that hop's verdicts)."),
     _r("http.https_verified", HTTP, K, 0.9, "The page arrived over HTTPS with a valid certificate: its content cannot have been replaced on path."),
-    _r("http.matches_control", HTTP, K, 0.85, "The final response matches the helper's (status, and body length, title or distinctive headers)."),
+    _r("http.blockpage_fingerprint_unconfirmed", HTTP, U, 0.5, "The response matches a blockpage fingerprint of another country or a vague blocking word, and there is no control to compare with."),
     _r("http.control_failed_probe_ok", HTTP, K, 0.6, "The probe fetched the page while the helper could not."),
     _r("http.no_control", HTTP, K, 0.5, "The probe fetched the page, no blockpage fingerprint matched, and there is no control to compare with."),
+    _r("http.matches_control", HTTP, K, 0.85, "The final response matches the helper's (status, and body length, title or distinctive headers)."),
     _r("http.diff", HTTP, B, 0.6, "The final response differs from the helper's in status, body length, title and distinctive headers (a weak fingerprint match, if any, is cited)."),
     # Whole measurement.
     _r("web.insufficient", WEB, U, 0.0, "No layer produced evidence either way."),
@@ -127,3 +130,67 @@ RETIRED_RULES: tuple[Rule, ...] = (
     _r("dns.consistent", DNS, K, 0.9, "An answer is among the reference's addresses or shares their ASN. Retired 2026.12: split into dns.consistent_address and dns.consistent_asn (plus dns.consistent_org)."),
     _r("dns.inconsistent_and_failing", DNS, B, 0.85, "No answer is among the reference's addresses or ASNs, and the answered addresses then failed or served different content while the control succeeded. Retired 2026.12 by version 2 (IPv6 on probes without IPv6)."),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a rule's condition found: the technique it names and the evidence it cites."""
+
+    technique: Technique
+    evidence: dict[str, Any]
+
+
+def found(technique: Technique, **evidence: Any) -> Finding:
+    return Finding(technique, evidence)
+
+
+Case = TypeVar("Case")
+Condition = Callable[[Case], Finding | None]
+
+
+class Conditions(Generic[Case]):
+    """The conditions of one layer's rules, each registered under its rule id.
+
+    They are tried in the order of ``RULES`` (data), not in the order the functions
+    happen to be written, so the table above is the one place that says which rule
+    wins when several hold.  Registration fails for an id the table does not hold.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._by_id: dict[str, Condition[Case]] = {}
+        self._ordered: tuple[tuple[Rule, Condition[Case]], ...] = ()
+
+    def condition(self, rule_id: str) -> Callable[[Condition[Case]], Condition[Case]]:
+        if rule_id not in BY_ID or not rule_id.startswith(self.prefix):
+            raise KeyError(f"{rule_id} is not a {self.prefix}* rule of the table")
+
+        def register(fn: Condition[Case]) -> Condition[Case]:
+            if rule_id in self._by_id:
+                raise ValueError(f"{rule_id} already has a condition")
+            self._by_id[rule_id] = fn
+            self._ordered = tuple((r, self._by_id[r.rule_id]) for r in RULES if r.rule_id in self._by_id)
+            return fn
+        return register
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """The registered rules in the order they are tried."""
+        return tuple(r.rule_id for r, _ in self._ordered)
+
+    def decide(self, case: Case, at: Hop, among: frozenset[str] | None = None) -> Verdict | None:
+        """The verdict of the first rule (of ``among``, if given) whose condition holds."""
+        for r, holds in self._ordered:
+            if among is not None and r.rule_id not in among:
+                continue
+            finding = holds(case)
+            if finding is not None:
+                return r.verdict(finding.technique, at=at, **finding.evidence)
+        return None
+
+    def judge(self, case: Case, at: Hop) -> Verdict:
+        """Like ``decide`` for a layer whose last rule always holds."""
+        verdict = self.decide(case, at)
+        if verdict is None:
+            raise LookupError(f"no {self.prefix}* rule decided: the layer's last condition must always hold")
+        return verdict

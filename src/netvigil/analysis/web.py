@@ -29,7 +29,7 @@ from netvigil.model.measurement import Measurement
 from netvigil.model.observation import Observations
 from netvigil.model.test_names import ANALYSED_TEST_NAMES
 from netvigil.model.verdict import LAYER_ORDER, Layer, Outcome, Technique, Verdict
-from netvigil.model.web_connectivity import parse_web_connectivity
+from netvigil.model.web_connectivity import ControlStep, parse_web_connectivity
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,5 +149,5 @@ def observation_rows(obs: Observations) -> list[dict[str, Any]]:
     return rows
 
 
-def _step(step) -> dict[str, Any] | None:
+def _step(step: ControlStep | None) -> dict[str, Any] | None:
     return None if step is None else {"success": step.success, "failure": step.failure}
