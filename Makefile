@@ -49,10 +49,11 @@ demo: $(STAMP) $(ASSETS)
 test: $(STAMP) $(ASSETS) lint
 	$(BIN)/python -m pytest -q
 
-# ruff (pyflakes and syntax errors) over everything; mypy --strict over the records in model/.
+# ruff (pyflakes and syntax errors) over everything; mypy --strict over the records in model/
+# and the pure layers that judge them, analysis/ and detect/.
 lint: $(STAMP)
 	$(BIN)/ruff check --select F,E9 src tests bench
-	$(BIN)/mypy --strict src/netvigil/model src/netvigil/failures.py
+	$(BIN)/mypy --strict src/netvigil/model src/netvigil/failures.py src/netvigil/analysis src/netvigil/detect
 
 eval: $(STAMP)
 	$(BIN)/netvigil eval scenarios

@@ -109,8 +109,8 @@ class RangeTable:
 class _Columns:
     starts: Sequence[int]
     lasts: Sequence[int]
-    asns: array
-    orgs: array
+    asns: array[int]
+    orgs: array[int]
 
 
 def _ints(values: Iterable[int]) -> Sequence[int]:
@@ -126,7 +126,7 @@ class ChainLookup:
 
     def __init__(self, sources: Sequence[AsnLookup], cache_size: int = 262144) -> None:
         self.sources = tuple(sources)
-        self.lookup = lru_cache(maxsize=cache_size)(self._lookup)  # type: ignore[method-assign]
+        self.lookup = lru_cache(maxsize=cache_size)(self._lookup)
 
     def _lookup(self, ip: str) -> AsnInfo:
         asn: int | None = None

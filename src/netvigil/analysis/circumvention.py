@@ -88,7 +88,7 @@ def analyze_bootstrap(keys: BootstrapKeys) -> Judgement:
     return Judgement((summary,), summary)
 
 
-def _bootstrap_verdict(keys: BootstrapKeys, ev: dict) -> Verdict:
+def _bootstrap_verdict(keys: BootstrapKeys, ev: dict[str, str | float | None]) -> Verdict:
     bootstrapped = (keys.bootstrap_time or 0) > 0 or keys.progress == 100
     if keys.failure is None and keys.success is not False and (bootstrapped or keys.test_name != "psiphon"):
         return ruling("tunnel.bootstrapped").verdict(Technique.OK, at=_ANYWHERE, **ev)

@@ -58,7 +58,8 @@ class Downstream:
         """The response fetched at this hop: a blockpage if one came back, else the first response."""
         responses = [h for h in self.obs.http if h.depth == depth and h.status_code is not None]
         pages = [h for h in responses if any(not m.false_positive for m in h.fingerprints)]
-        return (pages or responses or [None])[0]
+        found = pages or responses
+        return found[0] if found else None
 
     def content_matches_control(self, depth: int) -> bool:
         return self.final is not None and self.final.depth >= depth and self.final_ok and self.control_fetched

@@ -10,6 +10,8 @@ unanswered.
 
 from __future__ import annotations
 
+from typing import Any
+
 from netvigil.analysis.fingerprints import FingerprintDB
 from netvigil.analysis.nettest_rules import ruling
 from netvigil.analysis.rules import Hop
@@ -36,7 +38,7 @@ def analyze_browser_web(keys: BrowserWebKeys) -> Judgement:
     return Judgement((v,), v)
 
 
-def analyze_urlgetter(steps: Steps, *, probe_status: dict | None = None, fingerprints: FingerprintDB | None = None,
+def analyze_urlgetter(steps: Steps, *, probe_status: dict[str, Any] | None = None, fingerprints: FingerprintDB | None = None,
                       probe_cc: str = "ZZ") -> Judgement:
     if steps.empty:
         if steps.failure is not None:

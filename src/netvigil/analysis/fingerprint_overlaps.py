@@ -95,6 +95,7 @@ def _emit_node(op: Any, arg: Any) -> str:
     if op is sre.CATEGORY:
         return _CATEGORY_CHARS.get(arg, "a")
     if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        minimum: int  # sre's repeat argument is (min, max, subpattern)
         minimum, _maximum, sub = arg
         return _emit(sub) * minimum
     if op is sre.SUBPATTERN:

@@ -61,7 +61,7 @@ def headers_match(obs: HTTPObservation) -> bool | None:
     return bool(probe_rare & ctrl_rare)
 
 
-def matches_control(obs: HTTPObservation) -> tuple[bool, dict]:
+def matches_control(obs: HTTPObservation) -> tuple[bool, dict[str, int | float | str | bool | None]]:
     """Whether the final response is the helper's page, with the comparison as evidence."""
     proportion = body_proportion(obs)
     checks = {

@@ -24,6 +24,7 @@ from netvigil.model.observation import (
 )
 from netvigil.model.web_connectivity import (
     Control,
+    ControlHTTP,
     DNSQuery,
     HTTPTransaction,
     TLSHandshake,
@@ -298,7 +299,8 @@ def _http_rows(keys: WebConnectivityKeys, fingerprints: FingerprintDB) -> tuple[
                  for i, r in enumerate(classic))
 
 
-def _http_row(r: HTTPTransaction, is_final: bool, ctrl_http, control_failure, fingerprints) -> HTTPObservation:
+def _http_row(r: HTTPTransaction, is_final: bool, ctrl_http: ControlHTTP | None, control_failure: str | None,
+              fingerprints: FingerprintDB) -> HTTPObservation:
     matches = tuple(fingerprints.match_http(r.body, r.headers)) if (r.body or r.headers) else ()
     return HTTPObservation(
         url=r.url,

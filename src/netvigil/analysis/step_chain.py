@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from netvigil.analysis.nettest_rules import ruling
-from netvigil.analysis.observations import is_bogon
 from netvigil.analysis.rules import Hop
 from netvigil.failures import Failure, is_eof, is_nxdomain, is_refused, is_reset, is_timeout, is_tls_certificate
 from netvigil.analysis.fingerprints import FingerprintDB
+from netvigil.model.addresses import is_bogon
 from netvigil.model.fingerprint import FingerprintMatch
 from netvigil.model.steps import Steps
-from netvigil.model.web_connectivity import SYSTEM_ENGINES, HTTPTransaction
+from netvigil.model.web_connectivity import SYSTEM_ENGINES, DNSQuery, HTTPTransaction, TCPConnect
 from netvigil.model.verdict import LAYER_ORDER, Layer, Outcome, Technique, Verdict
 
 # Failures the probe's own device or run produces: they say nothing about the path.
@@ -74,7 +75,7 @@ def endpoint_results(steps: Steps, addrs: _Index | None = None) -> list[Endpoint
         port = _port(url)
         covered.add((host, port))
         results.append(_follow_request(req, host, port, url.scheme, steps, addrs))
-    tcp_groups: dict[tuple[str, int], list] = defaultdict(list)
+    tcp_groups: dict[tuple[str, int], list[TCPConnect]] = defaultdict(list)
     for t in steps.tcp_connect:
         tcp_groups[(host_of_ip.get(t.ip, t.ip), t.port)].append(t)
     for (host, port), connects in sorted(tcp_groups.items()):
@@ -163,12 +164,18 @@ def first_blocked(verdicts: list[Verdict]) -> Verdict | None:
     return min(blocked, key=lambda v: LAYER_ORDER[v.layer]) if blocked else None
 
 
+# Keyed by str: a failure arrives as the normalised string, and a Failure member equals its value.
+_DNS_TECHNIQUES: dict[str, Technique] = {
+    Failure.DNS_REFUSED_ERROR: Technique.DNS_REFUSED, Failure.DNS_SERVFAIL_ERROR: Technique.DNS_SERVFAIL,
+    Failure.GENERIC_TIMEOUT_ERROR: Technique.DNS_TIMEOUT,
+}
+
+
 def failure_technique(layer: Layer, failure: str) -> Technique:
     if layer is Layer.DNS:
         if is_nxdomain(failure):
             return Technique.DNS_NXDOMAIN
-        return {Failure.DNS_REFUSED_ERROR: Technique.DNS_REFUSED, Failure.DNS_SERVFAIL_ERROR: Technique.DNS_SERVFAIL,
-                Failure.GENERIC_TIMEOUT_ERROR: Technique.DNS_TIMEOUT}.get(failure, Technique.DNS_FAILURE)
+        return _DNS_TECHNIQUES.get(failure, Technique.DNS_FAILURE)
     if layer is Layer.TCP:
         if is_timeout(failure):
             return Technique.TCP_TIMEOUT
@@ -210,7 +217,8 @@ def _follow_request(req: HTTPTransaction, host: str, port: int, scheme: str, ste
                           request=req)
 
 
-def _follow_connects(host: str, port: int, connects, steps: Steps, addrs: _Index) -> EndpointResult:
+def _follow_connects(host: str, port: int, connects: Sequence[TCPConnect], steps: Steps,
+                     addrs: _Index) -> EndpointResult:
     name = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
     if not _is_ip(host):
         dns = _dns_step(host, steps, addrs)
@@ -241,13 +249,13 @@ def _dns_step(host: str, steps: Steps, addrs: _Index) -> tuple[str | None, bool,
     return failure, False, dict(resolver=queries[0].resolver_address or queries[0].engine)
 
 
-def _tcp_step(connects) -> str | None:
+def _tcp_step(connects: Sequence[TCPConnect]) -> str | None:
     if not connects or any(t.success for t in connects):
         return None
     return next((t.failure for t in connects if t.failure), Failure.GENERIC_TIMEOUT_ERROR.value)
 
 
-def _tcp_detail(connects) -> dict[str, Any]:
+def _tcp_detail(connects: Sequence[TCPConnect]) -> dict[str, Any]:
     return dict(connects=len(connects), connected=sum(1 for t in connects if t.success)) if connects else {}
 
 
@@ -267,9 +275,9 @@ class _Index:
     """The measurement's DNS, by hostname: answered addresses and the queries themselves."""
 
     ips: dict[str, set[str]]
-    queries: dict[str, list]
+    queries: dict[str, list[DNSQuery]]
 
-    def get(self, host: str, default=()):
+    def get(self, host: str, default: Collection[str] = ()) -> Collection[str]:
         return self.ips.get(host, default)
 
 
@@ -293,7 +301,7 @@ def _address_ip(address: str) -> str:
     return host.strip("[]")
 
 
-def _port(url) -> int:
+def _port(url: SplitResult) -> int:
     try:
         if url.port:
             return url.port
@@ -343,7 +351,7 @@ def no_data(reason: str, **evidence: Any) -> Judgement:
     return Judgement((), v)
 
 
-def summarize_endpoints(verdicts: list[Verdict], *, probe_status: dict | None = None) -> Verdict:
+def summarize_endpoints(verdicts: list[Verdict], *, probe_status: dict[str, Any] | None = None) -> Verdict:
     """The verdict that explains a measurement made of endpoints.
 
     The earliest-layer ``blocked`` endpoint; else ``ok`` when every endpoint was

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
+
+import numpy as np
 
 from netvigil.detect.belief import BeliefDetector, BeliefParams
 from netvigil.detect.counts import CountDetector, CountParams
@@ -21,20 +23,42 @@ from netvigil.detect.records import Detection, SignalKind
 from netvigil.detect.runs import Findings
 
 
-class Detector(Protocol):
-    method: str
+class DetectorState(Protocol):
+    """What every detector's state tells its holder: the series it is about and the next bin it expects."""
 
-    def initial(self, meta: SeriesMeta) -> Any: ...
+    @property
+    def meta(self) -> SeriesMeta: ...
 
-    def run(self, state: Any, values: Any, weights: Any) -> tuple[Findings, Any]: ...
+    @property
+    def position(self) -> int: ...
 
-    def ongoing(self, state: Any) -> list[Detection]: ...
+
+S = TypeVar("S", bound=DetectorState)
+A = TypeVar("A", bound=DetectorState)
+B = TypeVar("B", bound=DetectorState)
+
+
+class Detector(Protocol[S]):
+    """A detector whose state is ``S``; only the state its own ``initial``/``run`` made goes back in.
+
+    Where detectors of different kinds sit side by side (one per signal kind) the
+    state type differs per entry, so such collections hold ``Detector[Any]``.
+    """
+
+    @property
+    def method(self) -> str: ...
+
+    def initial(self, meta: SeriesMeta) -> S: ...
+
+    def run(self, state: S, values: np.ndarray, weights: np.ndarray) -> tuple[Findings, S]: ...
+
+    def ongoing(self, state: S) -> list[Detection]: ...
 
 
 @dataclass(frozen=True, slots=True)
-class BothState:
-    first: Any
-    second: Any
+class BothState(Generic[A, B]):
+    first: A
+    second: B
 
     @property
     def meta(self) -> SeriesMeta:
@@ -46,33 +70,34 @@ class BothState:
 
 
 @dataclass(frozen=True, slots=True)
-class Both:
+class Both(Generic[A, B]):
     """Two detectors over the same matrix, e.g. the ratio for large values and the count CUSUM for small ones.
 
     Each keeps its own state; what they find is put together (incidents merge
     overlapping detections of one entity).
     """
 
-    first: Detector
-    second: Detector
+    first: Detector[A]
+    second: Detector[B]
     method: str = "both"
 
-    def initial(self, meta: SeriesMeta) -> BothState:
+    def initial(self, meta: SeriesMeta) -> BothState[A, B]:
         return BothState(self.first.initial(meta), self.second.initial(meta))
 
-    def run(self, state: BothState, values: Any, weights: Any) -> tuple[Findings, BothState]:
+    def run(self, state: BothState[A, B], values: np.ndarray,
+            weights: np.ndarray) -> tuple[Findings, BothState[A, B]]:
         found_a, a = self.first.run(state.first, values, weights)
         found_b, b = self.second.run(state.second, values, weights)
         return found_a + found_b, BothState(a, b)
 
-    def ongoing(self, state: BothState) -> list[Detection]:
+    def ongoing(self, state: BothState[A, B]) -> list[Detection]:
         return [*self.first.ongoing(state.first), *self.second.ongoing(state.second)]
 
 
-def default_detectors() -> dict[SignalKind, Detector]:
+def default_detectors() -> dict[SignalKind, Detector[Any]]:
     """Ratio-to-median (and, below its minimum baseline, the count CUSUM) for connectivity counts,
     CUSUM for anomaly rates, Bayesian belief for probing rounds."""
-    detectors: dict[SignalKind, Detector] = {
+    detectors: dict[SignalKind, Detector[Any]] = {
         kind: Both(RatioDetector(params), CountDetector(CountParams(max_rate=params.min_prediction)))
         for kind, params in KIND_PARAMS.items()}
     detectors[SignalKind.ANOMALY_RATE] = CusumDetector(CusumParams())
@@ -80,7 +105,7 @@ def default_detectors() -> dict[SignalKind, Detector]:
     return detectors
 
 
-def detect_matrix(matrix: SignalMatrix, detector: Detector) -> list[Detection]:
+def detect_matrix(matrix: SignalMatrix, detector: Detector[S]) -> list[Detection]:
     """Every detection over the whole history of one matrix; those still open end with ``end=None``."""
     state = detector.initial(matrix.meta)
     found, state = detector.run(state, matrix.values, matrix.weights)
@@ -88,6 +113,6 @@ def detect_matrix(matrix: SignalMatrix, detector: Detector) -> list[Detection]:
 
 
 def detect_all(matrices: Iterable[SignalMatrix],
-               detectors: Mapping[SignalKind, Detector] | None = None) -> list[Detection]:
+               detectors: Mapping[SignalKind, Detector[Any]] | None = None) -> list[Detection]:
     chosen = default_detectors() if detectors is None else detectors
     return [d for m in matrices for d in detect_matrix(m, chosen[m.meta.kind])]

@@ -340,4 +340,6 @@ def _dispersion(hist: np.ndarray, block: int) -> np.ndarray:
     ratio = np.where(ok, block * var / np.where(ok, mean, 1.0), np.nan)
     with np.errstate(invalid="ignore"):
         pooled = np.nanmedian(np.where(ok.any(axis=1)[:, None], ratio, 1.0), axis=1)
-    return np.maximum(1.0, np.nan_to_num(pooled, nan=1.0))
+    # the stubs type an axis reduction (nanmedian) as Any: name the array it is
+    dispersion: np.ndarray = np.maximum(1.0, np.nan_to_num(pooled, nan=1.0))
+    return dispersion

@@ -23,6 +23,7 @@ against either is a lower bound.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import mean, median
@@ -131,8 +132,9 @@ def per_class(scores: Scores) -> list[ClassScore]:
     """
     matched = {id(m.truth): m for m in scores.matches}
     out = []
-    for axis, of_event, of_incident in (("scope", lambda t: t.scope, incident_scope),
-                                        ("cause", lambda t: t.cause, lambda i: i.kind)):
+    axes: tuple[tuple[str, Callable[[TruthEvent], str], Callable[[Incident], str]], ...] = (
+        ("scope", lambda t: t.scope, incident_scope), ("cause", lambda t: t.cause, lambda i: i.kind))
+    for axis, of_event, of_incident in axes:
         names = sorted({of_event(t) or "unknown" for t in scores.scored_events}
                        | {of_incident(i) for i in scores.false_alarms})
         for name in names:

@@ -211,7 +211,9 @@ def _within_count_noise(integral: np.ndarray, x: np.ndarray, pred: np.ndarray, z
         integral[:] = integral & ~(known & ((x < 0) | (x != np.floor(x)))).any(axis=1)
         if not integral.any():
             return np.zeros(x.shape, bool)
-        return integral[:, None] & ((x - pred) > z * np.sqrt(pred))
+        # the stubs type comparisons of untyped-dtype arrays as Any: name the array it is
+        within: np.ndarray = integral[:, None] & ((x - pred) > z * np.sqrt(pred))
+        return within
 
 
 def _count_inpainting(inpainted_for: np.ndarray, inpaint: np.ndarray, known: np.ndarray) -> None:

@@ -187,4 +187,6 @@ def _nanvar_rows(a: np.ndarray) -> np.ndarray:
     known = ~np.isnan(a)
     n = np.maximum(np.count_nonzero(known, axis=1), 1)
     mean = np.where(known, a, 0.0).sum(axis=1) / n
-    return np.where(known, (a - mean[:, None]) ** 2, 0.0).sum(axis=1) / n
+    # the stubs type an axis reduction (sum) as Any: name the array it is
+    var: np.ndarray = np.where(known, (a - mean[:, None]) ** 2, 0.0).sum(axis=1) / n
+    return var

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from netvigil.detect.base import Detector, default_detectors
+from netvigil.detect.base import Detector, DetectorState, default_detectors
 from netvigil.detect.grid import BINNED_KINDS, DEFAULT_STEPS, SeriesMeta
 from netvigil.model.times import floor_time
 from netvigil.detect.incidents import on_the_hour
@@ -51,8 +51,8 @@ class Alert:
 
 @dataclass(slots=True)
 class _Series:
-    detector: Detector
-    state: Any
+    detector: Detector[Any]
+    state: DetectorState
     kind: SignalKind
     open_sum: float = 0.0  # binned kinds: the bin being collected
     open_weight: float = 0.0
@@ -69,7 +69,7 @@ class _Series:
 class Watcher:
     """Feed points with :meth:`push`; each call returns the alerts they caused."""
 
-    detectors: Mapping[SignalKind, Detector] = field(default_factory=default_detectors)
+    detectors: Mapping[SignalKind, Detector[Any]] = field(default_factory=default_detectors)
     steps: Mapping[SignalKind, timedelta] = field(default_factory=dict)
     late: int = 0
     _series: dict[tuple[str, str], _Series] = field(default_factory=dict)

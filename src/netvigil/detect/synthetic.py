@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class Shape:
 
 
 def clean_matrix(rng: np.random.Generator, *, entities: int, bins: int, step: timedelta,
-                 shape: Shape = Shape(), dtype: type = np.float64) -> np.ndarray:
+                 shape: Shape = Shape(), dtype: type[np.floating[Any]] = np.float64) -> np.ndarray:
     """A clean (outage-free) matrix with seasonality, noise, missing points and data gaps."""
     t = np.arange(bins, dtype=dtype) * (step / DAY)
     level = shape.level * (1.0 + shape.level_spread * rng.uniform(-1.0, 1.0, size=(entities, 1))).astype(dtype)
@@ -142,8 +143,8 @@ def ragged_blackout(rng: np.random.Generator, values: np.ndarray, *, step: timed
     onsets, recovered = [], []
     for row in range(values.shape[0]):
         onset = start + int(rng.integers(0, max(1, int(spread / step))))
-        stay = int(rng.uniform(*(d / step for d in down)))
-        climb = max(2, int(rng.uniform(*(r / step for r in ramp))))
+        stay = int(rng.uniform(down[0] / step, down[1] / step))
+        climb = max(2, int(rng.uniform(ramp[0] / step, ramp[1] / step)))
         values[row, onset:onset + stay] *= rng.uniform(0.0, 0.1)
         share = np.linspace(0.1, 1.0, climb) + rng.normal(0.0, 0.12, climb)
         relapses = rng.random(climb) < 0.08
