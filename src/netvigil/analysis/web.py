@@ -29,7 +29,7 @@ from netvigil.model.measurement import Measurement
 from netvigil.model.observation import Observations
 from netvigil.model.test_names import ANALYSED_TEST_NAMES
 from netvigil.model.verdict import LAYER_ORDER, Layer, Outcome, Technique, Verdict
-from netvigil.model.web_connectivity import ControlStep, parse_web_connectivity
+from netvigil.model.web_connectivity import parse_web_connectivity
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,43 +111,3 @@ def summarize(verdicts: tuple[Verdict, ...], obs: Observations) -> Verdict:
 
 def _insufficient(reason: str, **evidence: Any) -> Verdict:
     return rule("web.insufficient").verdict(Technique.UNKNOWN, at=Hop("", 0), reason=reason, **evidence)
-
-
-def observation_rows(obs: Observations) -> list[dict[str, Any]]:
-    """Flat rows for the observations table: one per DNS answer, endpoint, HTTP transaction."""
-    rows: list[dict[str, Any]] = []
-    for i, d in enumerate(obs.dns):
-        rows.append(dict(kind="dns", idx=i, hostname=d.hostname, depth=d.depth, ip=d.answer, port=None,
-                         failure=d.failure, detail=dict(
-                             engine=d.engine, resolver=d.resolver, query_type=d.query_type,
-                             answer_asn=d.answer_asn, answer_org=d.answer_org, is_bogon=d.is_bogon,
-                             in_reference=d.in_reference, asn_in_reference=d.asn_in_reference,
-                             org_in_reference=d.org_in_reference, in_probe_network=d.in_probe_network,
-                             tls_consistent=d.tls_consistent,
-                             fingerprint=d.fingerprint.fingerprint_id if d.fingerprint else None,
-                             reference_failure=d.reference_failure,
-                             reference_addrs=list(d.reference_addrs),
-                             reference_names=list(d.reference_names) or None)))
-    for i, e in enumerate(obs.endpoints):
-        rows.append(dict(kind="endpoint", idx=i, hostname=e.hostname, depth=e.depth, ip=e.ip, port=e.port,
-                         failure=e.tcp_failure or e.tls_failure, detail=dict(
-                             tcp_success=e.tcp_success, tcp_failure=e.tcp_failure,
-                             tls_measured=e.tls_measured, tls_failure=e.tls_failure,
-                             tls_server_name=e.tls_server_name,
-                             control_tcp=_step(e.ctrl_tcp), control_tls=_step(e.ctrl_tls),
-                             address_expected=e.address_expected)))
-    for i, h in enumerate(obs.http):
-        rows.append(dict(kind="http", idx=i, hostname=h.hostname, depth=h.depth, ip=None, port=None,
-                         failure=h.failure, detail=dict(
-                             url=h.url, is_final=h.is_final, status_code=h.status_code,
-                             body_length=h.body_length, body_is_truncated=h.body_is_truncated,
-                             title=h.title[:300], location=h.location,
-                             fingerprints=[m.fingerprint_id for m in h.fingerprints],
-                             control_status_code=h.ctrl.status_code if h.ctrl else None,
-                             control_body_length=h.ctrl.body_length if h.ctrl else None,
-                             control_failure=(h.ctrl.failure if h.ctrl else None) or h.control_failure)))
-    return rows
-
-
-def _step(step: ControlStep | None) -> dict[str, Any] | None:
-    return None if step is None else {"success": step.success, "failure": step.failure}
