@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import cached_property
 from typing import Any
 
 from netvigil.analysis.downstream import Downstream
-from netvigil.analysis.rules import Conditions, Finding, Hop, found
+from netvigil.analysis.rules import Conditions, Finding, Hop, found, lazy
 from netvigil.failures import Failure, is_nxdomain
 from netvigil.model.observation import DNSObservation, HTTPObservation
 from netvigil.model.verdict import Technique, Verdict
@@ -65,14 +64,16 @@ class DNSCase:
         self.ref_evidence: dict[str, Any] = dict(
             reference_addrs=list(self.ref.reference_addrs) or None, reference_failure=self.ref.reference_failure,
             reference_names=list(self.ref.reference_names) or None)
+        ref = self.ref
+        self.reference_says_nonexistent = (ref.reference_measured and not ref.reference_addrs
+                                           and is_nxdomain(ref.reference_failure))
+        self.answers = sorted({r.answer for r in self.answered if r.answer})
+        self.ev: dict[str, Any] = dict(answers=self.answers, **self.ref_evidence)  # what verdicts on answers cite
+        # The first answer that is a blocking address confirmed for the probe's country.
+        self.confirmed = next((r for r in self.answered if r.fingerprint and not r.fingerprint.false_positive
+                               and r.fingerprint.confirms_blocking(downstream.probe_cc)), None)
 
-    @cached_property
-    def confirmed(self) -> DNSObservation | None:
-        """The first answer that is a blocking address confirmed for the probe's country."""
-        return next((r for r in self.answered if r.fingerprint and not r.fingerprint.false_positive
-                     and r.fingerprint.confirms_blocking(self.downstream.probe_cc)), None)
-
-    @cached_property
+    @lazy
     def failure(self) -> str:
         return next((r.failure for r in self.rows if r.failure), Failure.DNS_NO_ANSWER.value)
 
@@ -80,32 +81,19 @@ class DNSCase:
     def failure_technique(self) -> Technique:
         return _FAILURE_TECHNIQUE.get(self.failure, Technique.DNS_FAILURE)
 
-    @cached_property
-    def answers(self) -> list[str]:
-        return sorted({r.answer for r in self.answered if r.answer})
-
-    @cached_property
-    def ev(self) -> dict[str, Any]:
-        """The evidence every verdict on answers cites."""
-        return dict(answers=self.answers, **self.ref_evidence)
-
-    @property
-    def reference_says_nonexistent(self) -> bool:
-        return self.ref.reference_measured and not self.ref.reference_addrs and is_nxdomain(self.ref.reference_failure)
-
-    @cached_property
+    @lazy
     def symptom(self) -> str | None:
         return self.downstream.failure_through(self.answers, self.depth)
 
-    @cached_property
+    @lazy
     def tls_proof(self) -> bool:
         return any(r.tls_consistent for r in self.answered)
 
-    @cached_property
+    @lazy
     def content_ok(self) -> bool:
         return self.downstream.content_matches_control(self.depth)
 
-    @cached_property
+    @lazy
     def page(self) -> HTTPObservation | None:
         return self.downstream.served_through(self.depth)
 
@@ -162,7 +150,7 @@ def _failure_no_reference(c: DNSCase) -> Finding | None:
 
 @DNS.condition("dns.bogon_in_reference")
 def _bogon_in_reference(c: DNSCase) -> Finding | None:
-    return found(Technique.DOWN, **c.ev) if any(r.in_reference for r in c.bogons) else None
+    return found(Technique.DOWN, **c.ev) if c.bogons and any(r.in_reference for r in c.bogons) else None
 
 
 @DNS.condition("dns.bogon_not_in_reference")
@@ -182,17 +170,19 @@ def _bogon_no_reference(c: DNSCase) -> Finding | None:
 
 @DNS.condition("dns.nonexistent_name_blockpage")
 def _nonexistent_name_blockpage(c: DNSCase) -> Finding | None:
-    page = c.page
-    if not c.reference_says_nonexistent or page is None:
+    if not c.reference_says_nonexistent or c.page is None:
         return None
+    page = c.page
     hit = next((m for m in page.fingerprints if not m.false_positive), None)
     return None if hit is None else found(Technique.DNS_SPOOF, fingerprint=hit.fingerprint_id, url=page.url, **c.ev)
 
 
 @DNS.condition("dns.nonexistent_name_injected")
 def _nonexistent_name_injected(c: DNSCase) -> Finding | None:
+    if not c.reference_says_nonexistent or c.page is not None:
+        return None
     injected = sorted(c.plain_answers & set(c.answers))
-    if not c.reference_says_nonexistent or c.page is not None or not injected:
+    if not injected:
         return None
     return found(Technique.DNS_SPOOF, plain_dns_answers=injected, **c.ev)
 

@@ -195,7 +195,15 @@ def lazy_quantifiers(pattern: str) -> str:
     and back, lazy stops at the next bad byte.  Used for the patterns about
     undecodable bytes, which have no literal to prefilter them.  Possessive
     quantifiers (``*+``) and literal braces stay as they are.
+
+    The claim holds only where the engine may backtrack into what a quantifier
+    took: inside a possessive quantifier, an atomic group or a lookaround it may
+    not, and there a lazy quantifier changes what matches (``(?:a|.*)*+.`` finds
+    nothing in ``"."``, ``(?:a|.*?)*+.`` finds it), so such patterns are returned
+    unchanged.
     """
+    if _NO_BACKTRACKING.search(pattern):
+        return pattern
     out: list[str] = []
     in_class = escaped = after_quantifier = False
     n = 0
@@ -223,6 +231,9 @@ def lazy_quantifiers(pattern: str) -> str:
 
 
 _COUNTED_REPEAT = re.compile(r"\{(?:\d+(?:,\d*)?|,\d+)\}")
+# A possessive quantifier, an atomic group or a lookaround (over-approximated: an
+# escaped or bracketed lookalike only costs the speed-up, never a wrong match).
+_NO_BACKTRACKING = re.compile(r"[*+?}]\+|\(\?(?:>|=|!|<=|<!)")
 
 
 # ---------------------------------------------------------------------------

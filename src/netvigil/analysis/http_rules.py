@@ -17,14 +17,13 @@ rules alone, and only a blockpage is reported there.
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any
 
 from netvigil.analysis.downstream import Downstream
 from netvigil.analysis.http_compare import matches_control
 from netvigil.analysis.observations import hostname_of
 from netvigil.model.addresses import is_bogon
-from netvigil.analysis.rules import Conditions, Finding, Hop, found
+from netvigil.analysis.rules import Conditions, Finding, Hop, found, lazy
 from netvigil.failures import Failure, is_eof, is_reset, is_timeout
 from netvigil.model.fingerprint import FingerprintMatch
 from netvigil.model.observation import HTTPObservation
@@ -64,18 +63,14 @@ class HTTPCase:
         else:  # a redirect hop
             self.ev = dict(url=row.url, status_code=row.status_code, location=row.location)
 
-    @cached_property
-    def fingerprint(self) -> FingerprintMatch | None:
-        """The match that speaks for the response, in Censored Planet's order (false positives
-        first), except that a national or ISP blockpage confirmed for this country, which is
-        specific evidence, outranks false-positive signatures that are single words ("redirect")."""
-        matches = self.row.fingerprints
-        if self.failed or not matches:
-            return None
-        false_positives = [m for m in matches if m.false_positive]
-        confirming = [m for m in matches if m.confirms_blocking(self.probe_cc)]
-        specific = [m for m in confirming if m.scope in ("nat", "isp") and self.probe_cc in m.countries]
-        return (specific or false_positives or confirming or list(matches))[0]
+        self.fingerprint = None if self.failed else _speaking_match(row.fingerprints, probe_cc)
+        # The helper fetched this URL and reported no failure of its own.
+        self.control_usable = row.control_failure is None and self.ctrl is not None and self.ctrl.failure is None
+
+    @lazy
+    def comparison(self) -> tuple[bool, dict[str, Any]]:
+        """Whether the response matches the helper's, and the checks that say so."""
+        return matches_control(self.row)
 
     def fingerprint_evidence(self) -> dict[str, Any]:
         m = self.fingerprint
@@ -83,10 +78,17 @@ class HTTPCase:
         return dict(fingerprint=m.fingerprint_id, fingerprint_source=m.source, fingerprint_scope=m.scope,
                     fingerprint_location=m.location, fingerprint_countries=list(m.countries) or None, **self.ev)
 
-    @property
-    def control_usable(self) -> bool:
-        """The helper fetched this URL and reported no failure of its own."""
-        return self.row.control_failure is None and self.ctrl is not None and self.ctrl.failure is None
+
+def _speaking_match(matches: tuple[FingerprintMatch, ...], probe_cc: str) -> FingerprintMatch | None:
+    """The match that speaks for the response, in Censored Planet's order (false positives
+    first), except that a national or ISP blockpage confirmed for this country, which is
+    specific evidence, outranks false-positive signatures that are single words ("redirect")."""
+    if not matches:
+        return None
+    false_positives = [m for m in matches if m.false_positive]
+    confirming = [m for m in matches if m.confirms_blocking(probe_cc)]
+    specific = [m for m in confirming if m.scope in ("nat", "isp") and probe_cc in m.countries]
+    return (specific or false_positives or confirming or list(matches))[0]
 
 
 HTTP: Conditions[HTTPCase] = Conditions("http.")
@@ -184,13 +186,13 @@ def _no_control(c: HTTPCase) -> Finding | None:
 
 @HTTP.condition("http.matches_control")
 def _matches_control(c: HTTPCase) -> Finding | None:
-    same, checks = matches_control(c.row)
+    same, checks = c.comparison
     return found(Technique.OK, url=c.row.url, **checks) if same else None
 
 
 @HTTP.condition("http.diff")
 def _diff(c: HTTPCase) -> Finding:
-    _, checks = matches_control(c.row)
+    _, checks = c.comparison
     weak = c.fingerprint.fingerprint_id if c.fingerprint is not None else None
     return found(Technique.HTTP_DIFF, url=c.row.url, fingerprint=weak, **checks)
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from netvigil.model.verdict import Layer, Outcome, Technique, Verdict
 
 RULES_VERSION = "2026.12.1"
+Fact = TypeVar("Fact")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,10 @@ class Rule:
         return f"{self.rule_id}@{self.version}"
 
     def verdict(self, technique: Technique, *, at: Hop, **evidence: Any) -> Verdict:
+        return self.verdict_of(technique, at, evidence)
+
+    def verdict_of(self, technique: Technique, at: Hop, evidence: dict[str, Any]) -> Verdict:
+        """The verdict with ``evidence`` minus its empty (None) entries."""
         return Verdict(
             layer=self.layer, technique=technique, outcome=self.outcome,
             confidence=self.confidence, rule=self.ref, hostname=at.hostname, depth=at.depth,
@@ -144,6 +149,33 @@ def found(technique: Technique, **evidence: Any) -> Finding:
     return Finding(technique, evidence)
 
 
+class lazy(Generic[Fact]):
+    """A fact of a case computed on first use, then read as a plain attribute.
+
+    Like ``functools.cached_property`` without its lock (Python 3.11 takes one on
+    every first access), which costs more than most facts rules ask for."""
+
+    def __init__(self, compute: Callable[[Any], Fact]) -> None:
+        self.compute = compute
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, case: None, owner: type | None = None) -> lazy[Fact]: ...
+
+    @overload
+    def __get__(self, case: object, owner: type | None = None) -> Fact: ...
+
+    def __get__(self, case: object, owner: type | None = None) -> Fact | lazy[Fact]:
+        if case is None:
+            return self
+        value = self.compute(case)
+        case.__dict__[self.name] = value  # shadows this (non-data) descriptor from now on
+        return value
+
+
 Case = TypeVar("Case")
 Condition = Callable[[Case], Finding | None]
 
@@ -160,6 +192,7 @@ class Conditions(Generic[Case]):
         self.prefix = prefix
         self._by_id: dict[str, Condition[Case]] = {}
         self._ordered: tuple[tuple[Rule, Condition[Case]], ...] = ()
+        self._subsets: dict[frozenset[str], tuple[tuple[Rule, Condition[Case]], ...]] = {}
 
     def condition(self, rule_id: str) -> Callable[[Condition[Case]], Condition[Case]]:
         if rule_id not in BY_ID or not rule_id.startswith(self.prefix):
@@ -170,6 +203,7 @@ class Conditions(Generic[Case]):
                 raise ValueError(f"{rule_id} already has a condition")
             self._by_id[rule_id] = fn
             self._ordered = tuple((r, self._by_id[r.rule_id]) for r in RULES if r.rule_id in self._by_id)
+            self._subsets.clear()
             return fn
         return register
 
@@ -180,13 +214,18 @@ class Conditions(Generic[Case]):
 
     def decide(self, case: Case, at: Hop, among: frozenset[str] | None = None) -> Verdict | None:
         """The verdict of the first rule (of ``among``, if given) whose condition holds."""
-        for r, holds in self._ordered:
-            if among is not None and r.rule_id not in among:
-                continue
+        ordered = self._ordered if among is None else self._subset(among)
+        for r, holds in ordered:
             finding = holds(case)
             if finding is not None:
-                return r.verdict(finding.technique, at=at, **finding.evidence)
+                return r.verdict_of(finding.technique, at, finding.evidence)
         return None
+
+    def _subset(self, among: frozenset[str]) -> tuple[tuple[Rule, Condition[Case]], ...]:
+        subset = self._subsets.get(among)
+        if subset is None:
+            subset = self._subsets[among] = tuple(item for item in self._ordered if item[0].rule_id in among)
+        return subset
 
     def judge(self, case: Case, at: Hop) -> Verdict:
         """Like ``decide`` for a layer whose last rule always holds."""
