@@ -56,6 +56,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import astuple, dataclass
+from functools import lru_cache
 from re import _constants as sre  # type: ignore[attr-defined]  # the stdlib engine's opcodes
 from re import _parser as sre_parse  # type: ignore[attr-defined]  # the only exact view of a regex
 from typing import Any
@@ -710,6 +711,7 @@ def _body_text(body: str | bytes | None, headers: Sequence[tuple[str, str]]) -> 
     return body[:MAX_BODY_SCAN], None
 
 
+@lru_cache(maxsize=65536)  # parsing an address costs microseconds, and a few addresses recur throughout
 def _normalise_answer(answer: str) -> str:
     """Canonical IP text, or a hostname without case and trailing dot."""
     text = answer.strip()
