@@ -52,3 +52,19 @@ def test_a_newer_file_is_refused_by_writer_and_reader(tmp_path):
     for read_only in (False, True):
         with pytest.raises(StoreError, match=f"schema version {SCHEMA_VERSION + 1}"):
             connect(path, read_only=read_only)
+
+
+def test_raw_columns_are_stored_without_duckdb_compression(tmp_path):
+    """They hold zstd frames already: DuckDB's string compression would only cost checkpoint time."""
+    con = connect(tmp_path / "new.duckdb")
+    con.execute("INSERT INTO quarantine SELECT 'q' || i, 's', 'p', 'c', 'r', 'h', repeat('ab', 3000)::BLOB, now() "
+                "FROM range(2000) t(i)")
+    con.execute("INSERT INTO measurements SELECT 'u' || i, NULL, 'web_connectivity', NULL, NULL, NULL, 'IT', "
+                "'AS1', now(), 'h', 's', 'p', repeat('ab', 3000)::BLOB, now() FROM range(2000) t(i)")
+    con.execute("CHECKPOINT")
+    for table in ("measurements", "quarantine"):
+        kinds = {row[0] for row in con.execute(
+            f"SELECT compression FROM pragma_storage_info('{table}') WHERE column_name = 'raw' "
+            "AND segment_type = 'BLOB'").fetchall()}
+        assert kinds == {"Uncompressed"}, (table, kinds)
+    assert con.execute("SELECT count(*), min(octet_length(raw)) FROM measurements").fetchall() == [(2000, 6000)]

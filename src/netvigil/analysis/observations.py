@@ -10,6 +10,7 @@ Plain DNS over UDP is never a reference: on-path injectors forge it too.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -148,6 +149,7 @@ def build_observations(
     )
 
 
+@lru_cache(maxsize=65536)  # parsing an address costs microseconds, and a few addresses recur throughout
 def is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value.strip("[]"))
