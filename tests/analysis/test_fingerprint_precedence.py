@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from netvigil.analysis.fingerprints import (
@@ -227,8 +227,12 @@ _LAZY_REGEXES = st.recursive(
 @settings(max_examples=400, deadline=None, database=None)
 @given(pattern=_LAZY_REGEXES, text=st.text(alphabet="ab.*}{x\udc80\n", max_size=12))
 def test_lazy_quantifiers_match_the_same_texts(pattern: str, text: str) -> None:
+    try:
+        expected = re.search(pattern, text, REGEX_FLAGS) is None
+    except SystemError:  # CPython's own bug on some possessive groups ("span of capturing group is wrong")
+        reject()
     lazy = lazy_quantifiers(pattern)
-    assert (re.search(pattern, text, REGEX_FLAGS) is None) == (re.search(lazy, text, REGEX_FLAGS) is None)
+    assert expected == (re.search(lazy, text, REGEX_FLAGS) is None)
 
 
 def test_loaders_read_u_fffd_as_an_undecodable_byte_and_refuse_bad_utf8(tmp_path: Path) -> None:
