@@ -33,71 +33,56 @@ def endpoint_verdicts(rows: Iterable[EndpointObservation], downstream: Downstrea
         if row.address_expected is False:
             continue
         if not row.tcp_success:
-            verdicts.append(TCP.judge(TCPCase(row, downstream), Hop(row.hostname, row.depth)))
+            verdicts.append(TCP.judge(EndpointCase(row, downstream, tls=False), Hop(row.hostname, row.depth)))
         elif row.tls_measured and row.tls_failure:
-            verdicts.append(TLS.judge(TLSCase(row, downstream), Hop(row.hostname, row.depth)))
+            verdicts.append(TLS.judge(EndpointCase(row, downstream, tls=True), Hop(row.hostname, row.depth)))
     return verdicts
 
 
-class TCPCase:
-    """A failed connect to one endpoint, with its control and what happened downstream."""
+class EndpointCase:
+    """A failed step (TCP connect, or TLS handshake after a connect) to one endpoint, with
+    the helper's result for the same step and what happened downstream."""
 
-    def __init__(self, row: EndpointObservation, downstream: Downstream) -> None:
+    def __init__(self, row: EndpointObservation, downstream: Downstream, *, tls: bool) -> None:
         self.row = row
         self.downstream = downstream
-        self.ctrl = row.ctrl_tcp
-        self.failure = row.tcp_failure or Failure.UNKNOWN_FAILURE.value
-        self.technique = _tcp_technique(self.failure)
+        self.ctrl = row.ctrl_tls if tls else row.ctrl_tcp
+        self.failure = (row.tls_failure if tls else row.tcp_failure) or Failure.UNKNOWN_FAILURE.value
+        self.technique = _tls_technique(self.failure) if tls else _tcp_technique(self.failure)
         self.ev: dict[str, Any] = dict(
-            endpoint=row.endpoint, failure=self.failure, side_check=None if row.on_path else True,
-            control_failure=self.ctrl.failure if self.ctrl else None,
-            control_success=self.ctrl.success if self.ctrl else None)
-
-
-class TLSCase:
-    """A failed handshake with one endpoint that accepted the connection."""
-
-    def __init__(self, row: EndpointObservation, downstream: Downstream) -> None:
-        self.row = row
-        self.downstream = downstream
-        self.ctrl = row.ctrl_tls
-        self.failure = row.tls_failure or Failure.UNKNOWN_FAILURE.value
-        self.technique = _tls_technique(self.failure)
-        self.ev: dict[str, Any] = dict(
-            endpoint=row.endpoint, server_name=row.tls_server_name, failure=self.failure,
+            endpoint=row.endpoint, **({"server_name": row.tls_server_name} if tls else {}), failure=self.failure,
             side_check=None if row.on_path else True, control_failure=self.ctrl.failure if self.ctrl else None,
             control_success=self.ctrl.success if self.ctrl else None)
 
 
-TCP: Conditions[TCPCase] = Conditions("tcp.")
-TLS: Conditions[TLSCase] = Conditions("tls.")
-Case = TCPCase | TLSCase
+TCP: Conditions[EndpointCase] = Conditions("tcp.")
+TLS: Conditions[EndpointCase] = Conditions("tls.")
 
 
 # Shared conditions: TCP and TLS failures are judged against their control alike.
 
-def _control_failed(c: Case) -> Finding | None:
+def _control_failed(c: EndpointCase) -> Finding | None:
     return found(Technique.DOWN, **c.ev) if c.ctrl is not None and not c.ctrl.success else None
 
 
-def _but_site_loaded(c: Case) -> Finding | None:
+def _but_site_loaded(c: EndpointCase) -> Finding | None:
     return found(c.technique, **c.ev) if c.downstream.final_ok else None
 
 
-def _control_ok(c: Case) -> Finding | None:
+def _control_ok(c: EndpointCase) -> Finding | None:
     return found(c.technique, **c.ev) if c.ctrl is not None else None
 
 
-def _control_fetched(c: Case) -> Finding | None:
+def _control_fetched(c: EndpointCase) -> Finding | None:
     return found(c.technique, **c.ev) if c.downstream.control_fetched else None
 
 
-def _no_control(c: Case) -> Finding:
+def _no_control(c: EndpointCase) -> Finding:
     return found(c.technique, **c.ev)
 
 
 @TCP.condition("tcp.ipv6_unavailable")
-def _ipv6_unavailable(c: TCPCase) -> Finding | None:
+def _ipv6_unavailable(c: EndpointCase) -> Finding | None:
     if not (c.row.is_ipv6 and c.failure in _UNREACHABLE):
         return None
     return found(Technique.TCP_UNREACHABLE, **c.ev)
@@ -114,7 +99,7 @@ TLS.condition("tls.failure_but_site_loaded")(_but_site_loaded)
 
 
 @TLS.condition("tls.certificate_control_ok")
-def _certificate_control_ok(c: TLSCase) -> Finding | None:
+def _certificate_control_ok(c: EndpointCase) -> Finding | None:
     return _control_ok(c) if c.technique is Technique.TLS_MITM else None
 
 
