@@ -54,20 +54,18 @@ class DNSCase:
     what happened downstream.  Costly facts are computed only when a rule asks."""
 
     def __init__(self, rows: list[DNSObservation], downstream: Downstream, plain_answers: set[str]) -> None:
-        self.rows = rows
-        self.ref = rows[0]  # every row carries the same reference facts
-        self.depth = self.ref.depth
+        ref = rows[0]  # every row carries the same reference facts
+        self.rows, self.ref, self.depth = rows, ref, ref.depth
         self.downstream = downstream
         self.plain_answers = plain_answers
         self.answered = [r for r in rows if r.answer is not None]
         self.bogons = [r for r in self.answered if r.is_bogon]
-        self.ref_evidence: dict[str, Any] = dict(
-            reference_addrs=list(self.ref.reference_addrs) or None, reference_failure=self.ref.reference_failure,
-            reference_names=list(self.ref.reference_names) or None)
-        ref = self.ref
+        self.answers = sorted({r.answer for r in self.answered if r.answer})
         self.reference_says_nonexistent = (ref.reference_measured and not ref.reference_addrs
                                            and is_nxdomain(ref.reference_failure))
-        self.answers = sorted({r.answer for r in self.answered if r.answer})
+        self.ref_evidence: dict[str, Any] = dict(
+            reference_addrs=list(ref.reference_addrs) or None, reference_failure=ref.reference_failure,
+            reference_names=list(ref.reference_names) or None)
         self.ev: dict[str, Any] = dict(answers=self.answers, **self.ref_evidence)  # what verdicts on answers cite
         # The first answer that is a blocking address confirmed for the probe's country.
         self.confirmed = next((r for r in self.answered if r.fingerprint and not r.fingerprint.false_positive

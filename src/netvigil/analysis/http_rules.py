@@ -62,7 +62,6 @@ class HTTPCase:
             self.ev = dict(url=row.url, status_code=row.status_code, body_length=row.body_length)
         else:  # a redirect hop
             self.ev = dict(url=row.url, status_code=row.status_code, location=row.location)
-
         self.fingerprint = None if self.failed else _speaking_match(row.fingerprints, probe_cc)
         # The helper fetched this URL and reported no failure of its own.
         self.control_usable = row.control_failure is None and self.ctrl is not None and self.ctrl.failure is None

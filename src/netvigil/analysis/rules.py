@@ -3,9 +3,10 @@
 Each rule's condition is a small function registered under its id in the layer
 module (``dns_rules``, ``endpoint_rules``, ``http_rules``); the conditions of a
 layer are tried in the order listed here and the first that holds decides a row,
-as in a decision list (a condition may assume every earlier one failed).  Changing what a rule means requires a
-new version (or a new id), never an edit in place, so every stored verdict can
-be traced to the exact text below through ``Verdict.rule`` (``id@version``).
+as in a decision list (a condition may assume every earlier one failed).
+Changing what a rule means requires a new version (or a new id), never an edit
+in place, so every stored verdict can be traced to the exact text below through
+``Verdict.rule`` (``id@version``).
 
 Confidence is the rule's prior that its verdict is right, set conservatively:
 rules without a control or a fingerprint never claim more than 0.6, and a rule

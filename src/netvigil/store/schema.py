@@ -20,10 +20,11 @@ class StoreError(Exception):
     """The database cannot be opened, or was written by an incompatible netvigil."""
 
 
-# A raw column holds zstd frames (store.db compresses each record): DuckDB's own string compression
-# finds nothing left to save in them, and trying (dictionary, FSST) took about half of each
-# checkpoint's time in an ingest, so the frames are stored as they are.  A file created before this hint keeps DuckDB's
-# default for its raw columns: same rows, same queries, slower checkpoints.
+# A raw column holds zstd frames (store.db compresses each record): DuckDB's own string
+# compression finds nothing left to save in them, and trying (dictionary, FSST) took about
+# half of each checkpoint's time in an ingest, so the frames are stored as they are.  A file
+# created before this hint keeps DuckDB's default for its raw columns: same rows, same
+# queries, slower checkpoints.
 RAW_COLUMN = "raw BLOB NOT NULL USING COMPRESSION uncompressed"
 # The measurement tables as DDL column definitions; the Arrow type of each insert batch follows
 # the SQL type (see store.db).
