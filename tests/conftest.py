@@ -28,6 +28,15 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def treaty_context(shared_data: Path) -> Path:
+    """The legal-context table (UN votes, conventions) that pages and reports cite."""
+    path = shared_data / "treaty_context" / "treaty_context.csv"
+    if not path.is_file():
+        pytest.skip(f"legal-context table {path} is absent")
+    return path
+
+
+@pytest.fixture(scope="session")
 def real_fingerprints(shared_data: Path) -> FingerprintDB:
     return load_default_fingerprints(shared_data)
 

@@ -142,7 +142,7 @@ def test_domain_network_and_country_drill_downs(server: Running) -> None:
     assert sum(d["blocked"] for d in series["days"]) == sum(t["blocked"] for t in series["techniques"])
 
 
-def test_legal_context_from_the_shared_data_with_sources(server: Running) -> None:
+def test_legal_context_from_the_shared_data_with_sources(treaty_context: Path, server: Running) -> None:
     iran = server.client.get("/api/v1/legal/IR").json()
     assert iran["unga_74_247_vote"]["value"] == "yes"
     assert [s["id"] for s in iran["unga_74_247_vote"]["sources"]] == ["UNV"]

@@ -60,7 +60,7 @@ def _render(db_path: Path, cc: str, out: Path) -> tuple[str, str, str, Path]:
     return text("-layout", "-f", "1", "-l", "1"), text(), html_path.read_text(), pdf
 
 
-def test_first_page_says_what_was_blocked_since_when_and_on_how_many_networks(story_db: Path,
+def test_first_page_says_what_was_blocked_since_when_and_on_how_many_networks(treaty_context: Path, story_db: Path,
                                                                               tmp_path: Path) -> None:
     first, _whole, _ = _pdf_pages(story_db, "UG", tmp_path)
     row = next(line for line in first.splitlines() if "twitter.com" in line)
@@ -82,7 +82,7 @@ def test_first_page_names_the_networks_that_block_by_dns(story_db: Path, tmp_pat
     assert "Critical incident in IR from 2026-10-14T09:00:00Z" in flat and "not assessed" in flat
 
 
-def test_numbers_are_human_and_the_method_names_its_rules(story_db: Path, tmp_path: Path) -> None:
+def test_numbers_are_human_and_the_method_names_its_rules(treaty_context: Path, story_db: Path, tmp_path: Path) -> None:
     _, whole, html = _pdf_pages(story_db, "IR", tmp_path)
     assert "4200" not in whole and "severity" not in whole.lower()  # the detector's raw score never shows
     first, _, _ = _pdf_pages(story_db, "IR", tmp_path / "again")

@@ -100,7 +100,7 @@ def test_question_which_networks_in_iran_block_by_dns(page: object, explorer: Ru
     _assert_nothing_ran(page)
 
 
-def test_question_did_iran_vote_for_the_2019_resolution(page: object, explorer: Running,
+def test_question_did_iran_vote_for_the_2019_resolution(treaty_context: Path, page: object, explorer: Running,
         screenshot: Callable[[str], Path]) -> None:
     page.goto(explorer.url + "/?at=2026-10-16")  # type: ignore[attr-defined]
     iran = page.locator("#country-table tr[data-cc='IR']")  # type: ignore[attr-defined]
@@ -117,7 +117,7 @@ def test_question_did_iran_vote_for_the_2019_resolution(page: object, explorer: 
 
 # --- each page ------------------------------------------------------------------------------
 
-def test_world_map_switches_to_the_2019_vote_beside_the_censorship_state(page: object, explorer: Running,
+def test_world_map_switches_to_the_2019_vote_beside_the_censorship_state(treaty_context: Path, page: object, explorer: Running,
         screenshot: Callable[[str], Path]) -> None:
     page.goto(explorer.url + "/?at=2026-10-16")  # type: ignore[attr-defined]
     page.wait_for_selector("#world-map[data-ready]", timeout=15_000)  # type: ignore[attr-defined]
@@ -225,12 +225,14 @@ def test_incident_without_an_assessment_says_not_assessed(page: object, dashboar
     ("/country/NO", "No blocked domain in the data held.", "empty-country-NO"),
 ])
 def test_empty_states_say_what_is_missing(page: object, empty: Running, screenshot: Callable[[str], Path],
-                                          path: str, expected: str, name: str) -> None:
+                                          path: str, expected: str, name: str,
+                                          request: pytest.FixtureRequest) -> None:
     response = page.goto(empty.url + path)  # type: ignore[attr-defined]
     assert response.status == 200
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert expected in page.inner_text("main")  # type: ignore[attr-defined]
     if path == "/country/NO":
+        request.getfixturevalue("treaty_context")  # the vote below comes from the shared data
         page.wait_for_selector("#timeline[data-ready]", timeout=15_000)  # type: ignore[attr-defined]
         assert "voted no (against)" in page.inner_text("#legal-vote")  # type: ignore[attr-defined]
         assert "nothing to chart" in page.inner_text("#timeline")  # type: ignore[attr-defined]
